@@ -1,0 +1,126 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Halyard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "halyard", targets: ["halyard"]),
+        .library(name: "HalyardRules", targets: ["HalyardRules"]),
+        .library(name: "HalyardGit", targets: ["HalyardGit"]),
+        .library(name: "HalyardSync", targets: ["HalyardSync"]),
+        .library(name: "HalyardNotify", targets: ["HalyardNotify"]),
+        .library(name: "HalyardServer", targets: ["HalyardServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // libgit2, found through pkg-config (Debian: libgit2-dev).
+        .systemLibrary(
+            name: "CLibgit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
+        ),
+        // Flag model, decoding, validation, evaluation and bucketing. No I/O.
+        .target(name: "HalyardRules", swiftSettings: strictSettings),
+        // A small, safe Swift API over libgit2.
+        .target(name: "HalyardGit", dependencies: ["CLibgit2"], swiftSettings: strictSettings),
+        // Snapshots of a flag repository at a commit, change sets, the flag store and the watcher.
+        .target(
+            name: "HalyardSync",
+            dependencies: [
+                "HalyardRules",
+                "HalyardGit",
+                "HalyardNotify",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Webhook subscriptions, the durable outbox, Standard Webhooks signing and delivery.
+        .target(
+            name: "HalyardNotify",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The Hummingbird HTTP API of `halyard serve`.
+        .target(
+            name: "HalyardServer",
+            dependencies: [
+                "HalyardRules",
+                "HalyardSync",
+                "HalyardNotify",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: strictSettings
+        ),
+        // The `halyard` command line.
+        .executableTarget(
+            name: "halyard",
+            dependencies: [
+                "HalyardRules",
+                "HalyardGit",
+                "HalyardSync",
+                "HalyardNotify",
+                "HalyardServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "HalyardRulesTests", dependencies: ["HalyardRules"]),
+        .testTarget(name: "HalyardGitTests", dependencies: ["HalyardGit"]),
+        .testTarget(name: "HalyardSyncTests", dependencies: ["HalyardSync", "HalyardGit", "HalyardRules"]),
+        .testTarget(
+            name: "HalyardNotifyTests",
+            dependencies: [
+                "HalyardNotify",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "HalyardServerTests",
+            dependencies: [
+                "HalyardServer",
+                "HalyardSync",
+                "HalyardNotify",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(name: "HalyardCLITests", dependencies: ["halyard"]),
+    ]
+)

@@ -1,0 +1,50 @@
+# Shared set-up for the Scripts: installs the Debian packages Halyard needs when they are missing.
+# Sourced, not run.
+
+halyard_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+# ensure_packages PKG... installs the given Debian packages if dpkg does not list them as installed.
+ensure_packages() {
+    local missing=()
+    for pkg in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+            missing+=("$pkg")
+        fi
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "==> installing missing system packages: ${missing[*]}"
+        local sudo=""
+        if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+# ensure_build_dependencies: what `swift build` needs beyond the toolchain.
+ensure_build_dependencies() {
+    if ! command -v swift >/dev/null 2>&1; then
+        echo "error: no Swift toolchain on PATH (Halyard needs Swift 6.1 or newer)" >&2
+        exit 2
+    fi
+    ensure_packages git pkg-config libgit2-dev libsqlite3-dev
+    if ! pkg-config --exists libgit2; then
+        echo "error: pkg-config cannot find libgit2 even after installing libgit2-dev" >&2
+        exit 2
+    fi
+}
+
+# ensure_python_venv DIR PKG...: a Python virtual environment at DIR with the given PyPI packages.
+ensure_python_venv() {
+    local dir="$1"
+    shift
+    ensure_packages python3 python3-venv
+    if [ ! -x "$dir/bin/python" ]; then
+        python3 -m venv "$dir"
+    fi
+    local stamp="$dir/.halyard-packages"
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$*" ]; then
+        echo "==> installing Python packages into $dir: $*"
+        "$dir/bin/pip" install -q --disable-pip-version-check "$@"
+        echo "$*" > "$stamp"
+    fi
+}

@@ -1,0 +1,294 @@
+import HalyardGit
+import HalyardRules
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Builds snapshots from git commits or from a working tree, validating the whole flag set.
+///
+/// Loading the next commit from the previous snapshot is incremental: only the files that the tree diff lists are read
+/// and parsed again, everything else is shared with the previous snapshot. Validation stays all-or-nothing because the
+/// previous snapshot was valid as a whole.
+///
+/// ```swift
+/// let repository = try Repository.open(at: "/srv/flags.git")
+/// let head = try repository.resolveCommit("HEAD")
+/// let snapshot = try SnapshotLoader(flagsDirectory: "flags").load(commit: head, from: repository)
+/// ```
+public struct SnapshotLoader: Sendable {
+    /// The flags directory inside the repository, without a trailing slash.
+    public let flagsDirectory: String
+
+    public init(flagsDirectory: String = "flags") {
+        var directory = flagsDirectory
+        while directory.hasSuffix("/") { directory.removeLast() }
+        while directory.hasPrefix("./") { directory.removeFirst(2) }
+        self.flagsDirectory = directory.isEmpty ? "flags" : directory
+    }
+
+    // MARK: - Git
+
+    /// Loads every flag at `commit`.
+    public func load(commit: ObjectID, from repository: Repository) throws(SnapshotError) -> Snapshot {
+        let entries: [TreeEntry]
+        do {
+            entries = try repository.entries(inCommit: commit, under: flagsDirectory)
+        } catch {
+            throw .git(error)
+        }
+        var builder = Builder(flagsDirectory: flagsDirectory)
+        if entries.isEmpty {
+            builder.missingDirectory(at: commit.hex)
+        }
+        for entry in entries {
+            builder.add(
+                path: entry.path,
+                kind: FileKind(entry.kind),
+                blobID: entry.id.hex,
+                size: { () throws(SnapshotError) in try Self.blobSize(entry.id, repository) },
+                bytes: { () throws(SnapshotError) in try Self.blob(entry.id, repository) }
+            )
+        }
+        return try builder.finish(commit: commit.hex, environments: [:])
+    }
+
+    /// Loads `commit` by applying the tree diff from `previous.commit` to `previous`.
+    ///
+    /// Falls back to a full load when `previous` was not read from git.
+    public func load(commit: ObjectID, from repository: Repository, after previous: Snapshot) throws(SnapshotError) -> Snapshot {
+        guard let previousHex = previous.commit, let previousID = ObjectID(hex: previousHex), previous.flagsDirectory == flagsDirectory else {
+            return try load(commit: commit, from: repository)
+        }
+        if previousID == commit { return previous }
+        let changes: [TreeChange]
+        do {
+            changes = try repository.diff(from: previousID, to: commit, under: flagsDirectory)
+        } catch {
+            throw .git(error)
+        }
+        if changes.isEmpty {
+            return Snapshot(
+                commit: commit.hex,
+                flagsDirectory: flagsDirectory,
+                environments: previous.environments,
+                filesByPath: previous.filesByPath
+            )
+        }
+        var builder = Builder(flagsDirectory: flagsDirectory, previous: previous)
+        for change in changes {
+            builder.remove(path: change.path)
+        }
+        for change in changes {
+            guard let newID = change.newID, let newKind = change.newKind else { continue }
+            builder.add(
+                path: change.path,
+                kind: FileKind(newKind),
+                blobID: newID.hex,
+                size: { () throws(SnapshotError) in try Self.blobSize(newID, repository) },
+                bytes: { () throws(SnapshotError) in try Self.blob(newID, repository) }
+            )
+        }
+        if builder.isEmpty {
+            builder.missingDirectory(at: commit.hex)
+        }
+        return try builder.finish(commit: commit.hex, environments: previous.environments)
+    }
+
+    private static func blob(_ id: ObjectID, _ repository: Repository) throws(SnapshotError) -> [UInt8] {
+        do { return try repository.blob(id) } catch { throw .git(error) }
+    }
+
+    private static func blobSize(_ id: ObjectID, _ repository: Repository) throws(SnapshotError) -> Int {
+        do { return try repository.blobSize(id) } catch { throw .git(error) }
+    }
+
+    // MARK: - Working tree
+
+    /// Loads every flag from the flags directory of a working tree at `root`.
+    public func loadWorkingTree(at root: String) throws(SnapshotError) -> Snapshot {
+        let base = root.hasSuffix("/") ? String(root.dropLast()) : root
+        let directory = base + "/" + flagsDirectory
+        var builder = Builder(flagsDirectory: flagsDirectory)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .io(path: directory, message: "no flags directory here (expected \(flagsDirectory)/<environment>/<flag-id>.json)")
+        }
+        try walk(directory: directory, relative: flagsDirectory, into: &builder)
+        return try builder.finish(commit: nil, environments: [:])
+    }
+
+    private func walk(directory: String, relative: String, into builder: inout Builder) throws(SnapshotError) {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        } catch {
+            throw .io(path: directory, message: "cannot list the directory: \(error.localizedDescription)")
+        }
+        for name in names where name != ".git" {
+            let path = directory + "/" + name
+            let relativePath = relative + "/" + name
+            let attributes: [FileAttributeKey: Any]
+            do {
+                attributes = try FileManager.default.attributesOfItem(atPath: path)
+            } catch {
+                throw .io(path: path, message: "cannot read file attributes: \(error.localizedDescription)")
+            }
+            let type = attributes[.type] as? FileAttributeType
+            if type == .typeDirectory {
+                if FileManager.default.fileExists(atPath: path + "/.git") {
+                    builder.add(path: relativePath, kind: .submodule, blobID: nil, size: { 0 }, bytes: { [] })
+                } else {
+                    try walk(directory: path, relative: relativePath, into: &builder)
+                }
+                continue
+            }
+            let kind: FileKind = type == .typeSymbolicLink ? .symlink : .file
+            let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+            builder.add(
+                path: relativePath,
+                kind: kind,
+                blobID: nil,
+                size: { size },
+                bytes: { () throws(SnapshotError) in
+                    guard let data = FileManager.default.contents(atPath: path) else {
+                        throw .io(path: path, message: "cannot read the file")
+                    }
+                    return [UInt8](data)
+                }
+            )
+        }
+    }
+}
+
+/// The kinds of directory entry the layout rules care about.
+enum FileKind: Sendable {
+    case file, symlink, submodule
+
+    init(_ kind: TreeEntryKind) {
+        switch kind {
+        case .blob, .executable, .tree: self = .file
+        case .symlink: self = .symlink
+        case .submodule: self = .submodule
+        }
+    }
+}
+
+extension SnapshotLoader {
+    /// Collects files into environments and diagnostics; shared by full and incremental loads.
+    struct Builder {
+        let flagsDirectory: String
+        private var files: [String: Snapshot.FileRecord]
+        private var touched: Set<String> = []
+        private var removedFlags: [String: Set<String>] = [:]
+        private var addedFlags: [String: [String: LoadedFlag]] = [:]
+        private var diagnostics: [Diagnostic] = []
+
+        init(flagsDirectory: String, previous: Snapshot? = nil) {
+            self.flagsDirectory = flagsDirectory
+            self.files = previous?.filesByPath ?? [:]
+        }
+
+        var isEmpty: Bool { files.isEmpty }
+
+        mutating func missingDirectory(at commit: String) {
+            diagnostics.append(
+                Diagnostic(
+                    severity: .error,
+                    file: flagsDirectory,
+                    pointer: "",
+                    message: "the flags directory \"\(flagsDirectory)\" is missing or empty at \(commit.prefix(12))",
+                    hint: "flags live in \(flagsDirectory)/<environment>/<flag-id>.json"
+                )
+            )
+        }
+
+        mutating func remove(path: String) {
+            guard let record = files.removeValue(forKey: path) else { return }
+            if let environment = record.environment, let id = record.flagID {
+                removedFlags[environment, default: []].insert(id)
+            }
+        }
+
+        mutating func add(
+            path: String,
+            kind: FileKind,
+            blobID: String?,
+            size: () throws(SnapshotError) -> Int,
+            bytes: () throws(SnapshotError) -> [UInt8]
+        ) {
+            let prefix = flagsDirectory + "/"
+            guard path.hasPrefix(prefix) else { return }
+            let relative = String(path.dropFirst(prefix.count))
+            let classification = FlagPath.classify(relative)
+            func error(_ message: String, hint: String? = nil) {
+                diagnostics.append(Diagnostic(severity: .error, file: path, pointer: "", message: message, hint: hint))
+            }
+            switch kind {
+            case .symlink:
+                return error("symbolic links are not allowed in the flags directory", hint: "commit the file itself")
+            case .submodule:
+                return error("submodules are not allowed in the flags directory", hint: "commit the flag files themselves")
+            case .file:
+                break
+            }
+            let environment: String
+            let id: String
+            switch classification {
+            case .ignored:
+                files[path] = .init(blobID: blobID, environment: nil, flagID: nil, warnings: [])
+                return
+            case .invalid(let message, let hint):
+                return error(message, hint: hint)
+            case .flag(let env, let flagID):
+                environment = env
+                id = flagID
+            }
+            do {
+                let fileSize = try size()
+                if fileSize > FlagPath.maximumFileSize {
+                    return error(
+                        "the file is \(fileSize) bytes; a flag file may be at most \(FlagPath.maximumFileSize) bytes (1 MiB)",
+                        hint: "split the flag or remove unused rules"
+                    )
+                }
+                let result = FlagDecoder.decode(try bytes(), id: id, file: path)
+                let warnings = result.diagnostics.filter { $0.severity == .warning }
+                diagnostics.append(contentsOf: result.diagnostics.filter { $0.severity == .error })
+                guard let flag = result.flag else { return }
+                files[path] = .init(blobID: blobID, environment: environment, flagID: id, warnings: warnings)
+                addedFlags[environment, default: [:]][id] = LoadedFlag(flag: flag, file: path, blobID: blobID)
+            } catch {
+                if error.isInvalidFlagSet {
+                    diagnostics.append(contentsOf: error.diagnostics)
+                } else {
+                    self.error(path: path, error.description)
+                }
+            }
+        }
+
+        private mutating func error(path: String, _ message: String) {
+            diagnostics.append(Diagnostic(severity: .error, file: path, pointer: "", message: message, hint: nil))
+        }
+
+        func finish(commit: String?, environments previous: [String: EnvironmentSnapshot]) throws(SnapshotError) -> Snapshot {
+            if diagnostics.contains(where: { $0.severity == .error }) {
+                let warnings = files.values.flatMap(\.warnings)
+                throw .invalid(
+                    (diagnostics + warnings).sorted { ($0.file, $0.pointer) < ($1.file, $1.pointer) }
+                )
+            }
+            var environments = previous
+            let touchedEnvironments = Set(removedFlags.keys).union(addedFlags.keys)
+            for name in touchedEnvironments {
+                var flags = environments[name]?.flags ?? [:]
+                for id in removedFlags[name] ?? [] { flags.removeValue(forKey: id) }
+                for (id, flag) in addedFlags[name] ?? [:] { flags[id] = flag }
+                environments[name] = flags.isEmpty ? nil : EnvironmentSnapshot(name: name, flags: flags)
+            }
+            return Snapshot(commit: commit, flagsDirectory: flagsDirectory, environments: environments, filesByPath: files)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// One applied commit that changed at least one environment effectively.
+public struct AppliedChange: Sendable {
+    /// The commit now served.
+    public let commit: String
+    /// The commit served before it.
+    public let previousCommit: String?
+    /// The change sets of every environment with any change; publish only `effectivelyChangedEnvironments`.
+    public let changes: ChangeSet
+    /// When it was applied.
+    public let appliedAt: Date
+
+    public init(commit: String, previousCommit: String?, changes: ChangeSet, appliedAt: Date) {
+        self.commit = commit
+        self.previousCommit = previousCommit
+        self.changes = changes
+        self.appliedAt = appliedAt
+    }
+}
+
+/// The publishing seam: whoever must hear about applied changes (the SSE hub, the webhook deliverer) listens here.
+///
+/// Listeners are called after the store was swapped and the outbox written, on the watcher's task; they must return
+/// quickly and never block.
+public protocol ChangeListener: Sendable {
+    func flagsApplied(_ change: AppliedChange)
+}

@@ -1,0 +1,257 @@
+import HalyardGit
+import HalyardNotify
+import HalyardRules
+import Logging
+import Metrics
+import ServiceLifecycle
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The watcher service: follows the flag branch, validates each new commit whole, and applies or rejects it.
+///
+/// Each cycle is fetch → tip moved? → incremental snapshot → validate → reject, or persist + swap + publish. A failing
+/// remote is retried with exponential backoff and jitter while the last good snapshot keeps serving. Triggers
+/// (`requestRefresh()`, the poll timer) that arrive during a cycle coalesce into one more cycle.
+///
+/// ```swift
+/// let watcher = FlagWatcher(configuration: .init(), store: store, database: database, listeners: [hub], logger: logger)
+/// let group = ServiceGroup(services: [watcher, server], logger: logger)
+/// try await group.run()
+/// ```
+public final class FlagWatcher: Service, Sendable {
+    private let configuration: WatcherConfiguration
+    private let store: FlagStore
+    private let database: StateDatabase
+    private let listeners: [any ChangeListener]
+    private let logger: Logger
+    private let worker: GitWorker
+    private let signal = RefreshSignal()
+    private let metrics = WatcherMetrics()
+
+    public init(
+        configuration: WatcherConfiguration,
+        store: FlagStore,
+        database: StateDatabase,
+        listeners: [any ChangeListener],
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.database = database
+        self.listeners = listeners
+        self.logger = logger
+        self.worker = GitWorker(configuration: configuration)
+    }
+
+    /// Fetches (or checks the local branch) now instead of at the next poll.
+    public func requestRefresh() {
+        signal.signal()
+    }
+
+    public func run() async throws {
+        await restorePersistedState()
+        try await cancelWhenGracefulShutdown {
+            var failures = 0
+            while !Task.isCancelled {
+                let succeeded = await self.cycle()
+                failures = succeeded ? 0 : failures + 1
+                await self.signal.wait(timeout: self.delay(afterFailures: failures))
+            }
+        }
+    }
+
+    /// The change of one environment from `commit` to what is served now, read from git; nil when the commit is
+    /// unknown to the repository.
+    public func changes(since commit: String, environment: String) async -> EnvironmentChangeSet? {
+        guard let served = store.current else { return nil }
+        if commit == served.commit { return EnvironmentChangeSet() }
+        guard let old = await worker.load(commitHex: commit) else { return nil }
+        return EnvironmentChangeSet.between(old.environments[environment], served.snapshot.environments[environment])
+    }
+
+    // MARK: - Cycle
+
+    private func delay(afterFailures failures: Int) -> Duration {
+        let interval: Duration
+        switch configuration.source {
+        case .local: interval = configuration.localPollInterval
+        case .remote: interval = configuration.pollInterval
+        }
+        guard failures > 0 else { return interval }
+        let initial = configuration.initialBackoff.seconds
+        let exponential = min(configuration.maxBackoff.seconds, initial * pow(2, Double(min(failures - 1, 30))))
+        // Equal jitter: never less than half the backoff, so a dead remote is not hammered in step with others.
+        let seconds = exponential / 2 + Double.random(in: 0...(exponential / 2))
+        return .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// Serves the commit applied before a restart at once, before any fetch.
+    private func restorePersistedState() async {
+        let persisted: AppliedState?
+        do {
+            persisted = try database.appliedState()
+        } catch {
+            logger.error("cannot read the persisted state", metadata: ["error": "\(error)"])
+            return
+        }
+        guard let persisted else { return }
+        guard let snapshot = await worker.load(commitHex: persisted.commit) else {
+            logger.warning(
+                "the persisted commit cannot be loaded; starting fresh",
+                metadata: ["commit": "\(persisted.commit)"]
+            )
+            return
+        }
+        store.apply(ServedState(snapshot: snapshot, appliedAt: persisted.appliedAt, lastChange: persisted.lastChange))
+        metrics.recordServed(snapshot, at: persisted.appliedAt)
+        logger.info("serving the persisted commit", metadata: ["commit": "\(persisted.commit)", "flags": "\(snapshot.flagCount)"])
+    }
+
+    /// One fetch-validate-apply pass. Returns false when the fetch failed.
+    private func cycle() async -> Bool {
+        let fetchedAt = Date()
+        let started = ContinuousClock.now
+        let tip: ObjectID?
+        do {
+            try await worker.fetch()
+            tip = try await worker.tip()
+        } catch {
+            metrics.fetch(result: "error", duration: ContinuousClock.now - started)
+            store.updateStatus {
+                $0.lastFetchAt = Date()
+                $0.lastFetchError = error.description
+            }
+            logger.warning("fetch failed; still serving the last good flags", metadata: ["error": "\(error.description)"])
+            return false
+        }
+        metrics.fetch(result: "success", duration: ContinuousClock.now - started)
+        guard let tip else {
+            let message = "the branch \((try? await worker.branch()).flatMap { $0 } ?? "(HEAD)") has no commits"
+            store.updateStatus {
+                $0.lastFetchAt = Date()
+                $0.lastFetchError = message
+            }
+            return false
+        }
+        store.updateStatus {
+            $0.lastFetchAt = Date()
+            $0.lastFetchError = nil
+        }
+        let served = store.current
+        if tip.hex == served?.commit {
+            store.updateStatus { $0.rejected = nil }
+            return true
+        }
+        if tip.hex == store.status.rejected?.commit { return true }
+        await apply(tip: tip, served: served, fetchedAt: fetchedAt)
+        return true
+    }
+
+    private func apply(tip: ObjectID, served: ServedState?, fetchedAt: Date) async {
+        let snapshot: Snapshot
+        do {
+            snapshot = try await worker.load(commit: tip, after: served?.snapshot)
+        } catch {
+            if error.isInvalidFlagSet {
+                reject(tip, errors: error.errors)
+            } else {
+                store.updateStatus { $0.lastFetchError = error.description }
+                logger.error("cannot load the commit", metadata: ["commit": "\(tip.hex)", "error": "\(error.description)"])
+            }
+            return
+        }
+        let appliedAt = Date()
+        let changes = ChangeSet.between(served?.snapshot, snapshot)
+        var lastChange = served?.lastChange ?? [:]
+        for name in snapshot.environments.keys where served == nil || changes.environments[name]?.isEffective == true {
+            lastChange[name] = tip.hex
+        }
+        for name in lastChange.keys where snapshot.environments[name] == nil {
+            lastChange[name] = nil
+        }
+        let outbox = served == nil ? [] : changes.environmentChanges(commit: tip.hex, previousCommit: served?.commit)
+        do {
+            try database.recordApplied(
+                AppliedState(commit: tip.hex, appliedAt: appliedAt, lastChange: lastChange),
+                changes: outbox,
+                fetchedAt: fetchedAt,
+                flagsBaseURL: configuration.publicBaseURL
+            )
+        } catch {
+            store.updateStatus { $0.lastFetchError = "cannot persist the applied commit: \(error)" }
+            logger.error("cannot persist the applied commit; not applying it", metadata: ["commit": "\(tip.hex)", "error": "\(error)"])
+            return
+        }
+        store.apply(ServedState(snapshot: snapshot, appliedAt: appliedAt, lastChange: lastChange))
+        store.updateStatus { $0.rejected = nil }
+        metrics.applied(snapshot, at: appliedAt)
+        logger.info(
+            "applied commit",
+            metadata: [
+                "commit": "\(tip.hex)",
+                "previous": "\(served?.commit ?? "none")",
+                "changed": "\(changes.effectivelyChangedEnvironments.joined(separator: ","))",
+            ]
+        )
+        guard served != nil, changes.isEffective else { return }
+        let change = AppliedChange(commit: tip.hex, previousCommit: served?.commit, changes: changes, appliedAt: appliedAt)
+        for listener in listeners {
+            listener.flagsApplied(change)
+        }
+    }
+
+    private func reject(_ commit: ObjectID, errors: [Diagnostic]) {
+        store.updateStatus { $0.rejected = Rejection(commit: commit.hex, at: Date(), errors: errors) }
+        metrics.rejected()
+        logger.error(
+            "rejected commit: invalid flags; still serving the last good flags",
+            metadata: [
+                "commit": "\(commit.hex)",
+                "errors": "\(errors.count)",
+                "first": "\(errors.first.map(\.description) ?? "")",
+            ]
+        )
+    }
+}
+
+/// The watcher's metrics, created once.
+struct WatcherMetrics: Sendable {
+    private let fetchSuccess = Counter(label: "halyard_fetch_total", dimensions: [("result", "success")])
+    private let fetchError = Counter(label: "halyard_fetch_total", dimensions: [("result", "error")])
+    private let fetchDuration = Timer(label: "halyard_fetch_duration_seconds", preferredDisplayUnit: .seconds)
+    private let appliedTotal = Counter(label: "halyard_commits_applied_total")
+    private let rejectedTotal = Counter(label: "halyard_commits_rejected_total")
+    private let lastApplied = Gauge(label: "halyard_last_applied_timestamp_seconds")
+
+    func fetch(result: String, duration: Duration) {
+        (result == "success" ? fetchSuccess : fetchError).increment()
+        fetchDuration.recordSeconds(duration.seconds)
+    }
+
+    func applied(_ snapshot: Snapshot, at date: Date) {
+        appliedTotal.increment()
+        recordServed(snapshot, at: date)
+    }
+
+    func recordServed(_ snapshot: Snapshot, at date: Date) {
+        lastApplied.record(date.timeIntervalSince1970)
+        for (name, environment) in snapshot.environments {
+            Gauge(label: "halyard_flags", dimensions: [("environment", name)]).record(environment.flags.count)
+        }
+    }
+
+    func rejected() {
+        rejectedTotal.increment()
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,104 @@
+import HalyardGit
+import HalyardRules
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Owns the flag repository and runs every blocking libgit2 call on its own thread.
+///
+/// The `Repository` handle never leaves this actor, and the actor's executor is a dedicated thread, so a slow fetch
+/// never blocks Swift's cooperative pool (two threads on a two-core machine).
+actor GitWorker {
+    private let executor = GitExecutor(label: "halyard.git")
+    private let source: WatcherConfiguration.Source
+    private let dataDirectory: String
+    private let credentials: Credentials?
+    private let loader: SnapshotLoader
+    private var configuredBranch: String?
+    private var repository: Repository?
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    init(configuration: WatcherConfiguration) {
+        self.source = configuration.source
+        self.dataDirectory = configuration.dataDirectory
+        self.credentials = configuration.credentials
+        self.loader = SnapshotLoader(flagsDirectory: configuration.flagsDirectory)
+        self.configuredBranch = configuration.branch
+    }
+
+    var isRemote: Bool {
+        if case .remote = source { return true }
+        return false
+    }
+
+    /// Opens the local repository, or opens (or clones) the mirror of the remote one.
+    func prepare() throws(GitError) -> Repository {
+        if let repository { return repository }
+        let opened: Repository
+        switch source {
+        case .local(let path):
+            opened = try Repository.discover(from: path)
+        case .remote(let url):
+            let mirrorPath = dataDirectory + "/mirror.git"
+            if FileManager.default.fileExists(atPath: mirrorPath), let existing = try? Repository.open(at: mirrorPath),
+                (try? existing.remoteURL("origin")) == url
+            {
+                opened = existing
+            } else {
+                try? FileManager.default.removeItem(atPath: mirrorPath)
+                try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+                opened = try Repository.cloneMirror(from: url, to: mirrorPath, credentials: credentials)
+            }
+        }
+        repository = opened
+        return opened
+    }
+
+    /// Fetches the remote (remote mode only).
+    func fetch() throws(GitError) {
+        let repository = try prepare()
+        if case .remote = source {
+            _ = try repository.fetch(remote: "origin", credentials: credentials)
+        }
+    }
+
+    /// The branch the watcher follows.
+    func branch() throws(GitError) -> String? {
+        if let configuredBranch { return configuredBranch }
+        let repository = try prepare()
+        let branch: String?
+        switch source {
+        case .local: branch = try repository.currentBranch()
+        case .remote: branch = try repository.defaultRemoteBranch() ?? repository.currentBranch()
+        }
+        configuredBranch = branch
+        return branch
+    }
+
+    /// The commit at the tip of the followed branch, or nil when the branch has no commit yet.
+    func tip() throws(GitError) -> ObjectID? {
+        let repository = try prepare()
+        guard let branch = try branch() else { return nil }
+        return try repository.referenceTarget("refs/heads/" + branch)
+    }
+
+    /// Loads the snapshot at `commit`, incrementally from `previous` when given.
+    func load(commit: ObjectID, after previous: Snapshot?) throws(SnapshotError) -> Snapshot {
+        let repository: Repository
+        do { repository = try prepare() } catch { throw .git(error) }
+        if let previous {
+            return try loader.load(commit: commit, from: repository, after: previous)
+        }
+        return try loader.load(commit: commit, from: repository)
+    }
+
+    /// Loads the snapshot at a commit given as hex, or nil when the repository does not have it.
+    func load(commitHex: String) -> Snapshot? {
+        guard let id = ObjectID(hex: commitHex) else { return nil }
+        return try? load(commit: id, after: nil)
+    }
+}

@@ -1,0 +1,53 @@
+import HalyardGit
+
+/// How the watcher finds, follows and checks the flag repository.
+public struct WatcherConfiguration: Sendable {
+    /// Where the flags come from.
+    public enum Source: Sendable, Equatable {
+        /// The repository around this path; the branch is watched without a fetch.
+        case local(path: String)
+        /// Another repository (URL or path), mirrored into the data directory and fetched.
+        case remote(url: String)
+    }
+
+    public var source: Source
+    /// The branch to follow; nil means the current branch (local) or the remote's HEAD (remote).
+    public var branch: String?
+    public var flagsDirectory: String
+    /// How often a remote is fetched.
+    public var pollInterval: Duration
+    /// How often a local repository's branch is checked.
+    public var localPollInterval: Duration
+    /// Where the mirror and the state database live.
+    public var dataDirectory: String
+    public var credentials: Credentials?
+    /// First and largest delay between retries of a failing fetch.
+    public var initialBackoff: Duration
+    public var maxBackoff: Duration
+    /// The public base URL of this service, for `flagsUrl` in webhook bodies.
+    public var publicBaseURL: String
+
+    public init(
+        source: Source = .local(path: "."),
+        branch: String? = nil,
+        flagsDirectory: String = "flags",
+        pollInterval: Duration = .seconds(30),
+        localPollInterval: Duration = .seconds(1),
+        dataDirectory: String = ".halyard",
+        credentials: Credentials? = nil,
+        initialBackoff: Duration = .seconds(1),
+        maxBackoff: Duration = .seconds(300),
+        publicBaseURL: String = "http://127.0.0.1:8080"
+    ) {
+        self.source = source
+        self.branch = branch
+        self.flagsDirectory = flagsDirectory
+        self.pollInterval = pollInterval
+        self.localPollInterval = localPollInterval
+        self.dataDirectory = dataDirectory
+        self.credentials = credentials
+        self.initialBackoff = initialBackoff
+        self.maxBackoff = maxBackoff
+        self.publicBaseURL = publicBaseURL
+    }
+}

@@ -1,0 +1,156 @@
+import ArgumentParser
+import HalyardGit
+import HalyardRules
+import HalyardSync
+
+/// `halyard diff`: what changed between two revisions, in flag terms, per environment.
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the per-environment semantic change between two revisions.",
+        discussion: "Markdown output is made for a pull-request comment: production first, then the rest."
+    )
+
+    @Argument(help: "The old revision.")
+    var from: String
+
+    @Argument(help: "The new revision.")
+    var to: String
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @Option(help: "Output format: text, json or markdown.")
+    var format: OutputFormat = .text
+
+    func run() throws {
+        try reportingErrors {
+            let repo = try repository.openRepository()
+            let fromID = try repository.resolve(from, in: repo)
+            let toID = try repository.resolve(to, in: repo)
+            let old = try load(fromID, label: from, repo)
+            let new = try load(toID, label: to, repo)
+            let changes = ChangeSet.between(old, new)
+            switch format {
+            case .json: print(Self.json(changes, from: fromID, to: toID))
+            case .text: print(Self.text(changes, from: fromID, to: toID), terminator: "")
+            case .markdown: print(Self.markdown(changes, old: old, new: new, from: fromID, to: toID), terminator: "")
+            }
+        }
+    }
+
+    private func load(_ commit: ObjectID, label: String, _ repo: Repository) throws -> Snapshot {
+        do {
+            return try repository.loader.load(commit: commit, from: repo)
+        } catch where error.isInvalidFlagSet {
+            let first = error.errors.first.map { "; first: \($0)" } ?? ""
+            throw CLIError("the flags at \(label) are invalid (\(error.errors.count) errors\(first)); run `halyard validate --rev \(label)`")
+        }
+    }
+
+    /// Environment names with production first, then the others in order.
+    static func ordered(_ names: some Sequence<String>) -> [String] {
+        names.sorted { lhs, rhs in
+            if (lhs == "production") != (rhs == "production") { return lhs == "production" }
+            return lhs < rhs
+        }
+    }
+
+    static func json(_ changes: ChangeSet, from: ObjectID, to: ObjectID) -> String {
+        let environments = changes.environments.keys.sorted().map { name -> (String, String) in
+            let change = changes.environments[name]!
+            return (
+                name,
+                JSONWriter.object([
+                    ("added", JSONWriter.strings(change.added)),
+                    ("removed", JSONWriter.strings(change.removed)),
+                    ("changed", JSONWriter.strings(change.changed)),
+                    ("metadataChanged", JSONWriter.strings(change.metadataChanged)),
+                ])
+            )
+        }
+        return JSONWriter.object([
+            ("from", JSONWriter.string(from.hex)),
+            ("to", JSONWriter.string(to.hex)),
+            ("environments", JSONWriter.object(environments)),
+        ])
+    }
+
+    static func text(_ changes: ChangeSet, from: ObjectID, to: ObjectID) -> String {
+        if changes.environments.isEmpty { return "no flag changes between \(from.shortHex) and \(to.shortHex)\n" }
+        var out = ""
+        for name in ordered(changes.environments.keys) {
+            let change = changes.environments[name]!
+            out += name + (change.isEffective ? "" : " (metadata only)") + "\n"
+            for id in change.added { out += "  added     \(id)\n" }
+            for id in change.removed { out += "  removed   \(id)\n" }
+            for id in change.changed { out += "  changed   \(id)\n" }
+            for id in change.metadataChanged { out += "  metadata  \(id)\n" }
+        }
+        return out
+    }
+
+    static func markdown(_ changes: ChangeSet, old: Snapshot, new: Snapshot, from: ObjectID, to: ObjectID) -> String {
+        var out = "### Halyard: flag changes `\(from.shortHex)` → `\(to.shortHex)`\n\n"
+        if changes.environments.isEmpty {
+            return out + "No flag changes. Nothing will be published.\n"
+        }
+        let effective = changes.effectivelyChangedEnvironments
+        out += effective.isEmpty
+            ? "Metadata only: no subscriber will be called.\n\n"
+            : "Subscribers of **\(ordered(effective).joined(separator: ", "))** will be called to refresh.\n\n"
+        for name in ordered(changes.environments.keys) {
+            let change = changes.environments[name]!
+            out += "#### \(name)\(name == "production" && change.isEffective ? " ⚠️" : "")\n\n"
+            out += "| flag | change | what a reviewer should know |\n|---|---|---|\n"
+            for id in change.added {
+                out += "| `\(id)` | added | \(summary(new.environments[name]?.flag(id))) |\n"
+            }
+            for id in change.removed {
+                out += "| `\(id)` | removed | users get `false` from now on (unknown flag) |\n"
+            }
+            for id in change.changed {
+                out += "| `\(id)` | changed | \(details(old.environments[name]?.flag(id), new.environments[name]?.flag(id))) |\n"
+            }
+            for id in change.metadataChanged {
+                out += "| `\(id)` | metadata | name, description or metadata only; no evaluation changes |\n"
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    private static func summary(_ flag: Flag?) -> String {
+        guard let flag else { return "" }
+        if !flag.active { return "inactive: everybody gets `\(flag.baseState)`" }
+        let groups = flag.rules.count
+        return "active, \(groups) rule group\(groups == 1 ? "" : "s"), baseState `\(flag.baseState)`"
+    }
+
+    private static func details(_ old: Flag?, _ new: Flag?) -> String {
+        guard let old, let new else { return "" }
+        var notes: [String] = []
+        if old.active != new.active {
+            notes.append(new.active ? "**switched on** (active `false` → `true`)" : "**switched off**: everybody gets `\(new.baseState)`")
+        }
+        if old.baseState != new.baseState { notes.append("baseState `\(old.baseState)` → `\(new.baseState)`") }
+        if old.rules != new.rules {
+            let oldPercent = percentages(old)
+            let newPercent = percentages(new)
+            if oldPercent != newPercent && !newPercent.isEmpty {
+                notes.append("rollout " + oldPercent.map(Self.percent).joined(separator: ", ") + " → " + newPercent.map(Self.percent).joined(separator: ", "))
+            }
+            notes.append("rules: \(old.rules.count) → \(new.rules.count) group\(new.rules.count == 1 ? "" : "s")")
+        }
+        return notes.joined(separator: "; ")
+    }
+
+    private static func percentages(_ flag: Flag) -> [Int] {
+        flag.rules.flatMap { $0 }.compactMap { rule in
+            if case .percentage(let basisPoints, _) = rule { return basisPoints }
+            return nil
+        }
+    }
+
+    private static func percent(_ basisPoints: Int) -> String {
+        basisPoints % 100 == 0 ? "\(basisPoints / 100)%" : "\(Double(basisPoints) / 100)%"
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import HalyardRules
+
+/// `halyard eval`: evaluates one flag for one user, the same way the service does.
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate one flag for a user and print true or false.",
+        discussion: """
+            Attributes come from --context (a JSON object) and --attr k=v (repeatable; later wins). \
+            A value parses as a JSON scalar when it can (42, true, "x"), else it is a string.
+            """
+    )
+
+    @Argument(help: "The environment, e.g. production.")
+    var environment: String
+
+    @Argument(help: "The flag id, e.g. new-checkout.")
+    var flag: String
+
+    @Option(name: .customLong("attr"), help: ArgumentHelp("A user attribute.", valueName: "key=value"))
+    var attributes: [String] = []
+
+    @Option(help: ArgumentHelp("User attributes as a JSON object.", valueName: "json"))
+    var context: String?
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @Option(help: "Read the flag at this revision instead of the working tree.")
+    var rev: String?
+
+    @Flag(help: "Also print the reason and the matching rule group.")
+    var explain = false
+
+    func run() throws {
+        try reportingErrors {
+            let user = try Self.parseContext(context, attributes: attributes)
+            guard FlagPath.isValidEnvironment(environment) else {
+                throw CLIError("'\(environment)' is not a valid environment name (lower-case letters, digits, - and _)", exitCode: 2)
+            }
+            guard FlagPath.isValidFlagID(flag) else {
+                throw CLIError("'\(flag)' is not a valid flag id", exitCode: 2)
+            }
+            guard let file = try repository.flagFile(environment: environment, id: flag, revision: rev) else {
+                let place = rev.map { "at \($0)" } ?? "in the working tree"
+                throw CLIError("no flag '\(flag)' in environment '\(environment)' \(place) (\(repository.flagsDirectory)/\(environment)/\(flag).json)")
+            }
+            let decoded = FlagDecoder.decode(file.bytes, id: flag, file: file.path)
+            guard let compiled = decoded.flag else {
+                for diagnostic in decoded.diagnostics where diagnostic.severity == .error {
+                    printError("error: \(diagnostic)")
+                }
+                throw CLIError("\(file.path) is invalid; run `halyard validate`")
+            }
+            let evaluation = compiled.evaluate(EvaluationContext(user))
+            print(evaluation.value ? "true" : "false")
+            if explain {
+                print("reason: \(evaluation.reason.rawValue)")
+                switch evaluation.reason {
+                case .disabled:
+                    print("the flag is inactive, so every user gets baseState (\(compiled.baseState))")
+                case .targetingMatch:
+                    let group = (evaluation.matchedGroup ?? 0) + 1
+                    print("rule group \(group) of \(compiled.rules.count) matched, so the user gets !baseState (\(!compiled.baseState))")
+                case .default:
+                    print("no rule group matched (\(compiled.rules.count) group\(compiled.rules.count == 1 ? "" : "s")), so the user gets baseState (\(compiled.baseState))")
+                case .flagNotFound:
+                    break
+                }
+            }
+        }
+    }
+
+    /// Builds the user's attributes from `--context` and `--attr` options.
+    static func parseContext(_ context: String?, attributes: [String]) throws -> [String: JSONValue] {
+        var user: [String: JSONValue] = [:]
+        if let context {
+            do {
+                guard case .object(let object) = try JSONValue.parse(Array(context.utf8)) else {
+                    throw CLIError("--context must be a JSON object", exitCode: 2)
+                }
+                user = object
+            } catch let error as JSONParseError {
+                throw CLIError("--context is not valid JSON: \(error)", exitCode: 2)
+            }
+        }
+        for attribute in attributes {
+            guard let equals = attribute.firstIndex(of: "="), equals != attribute.startIndex else {
+                throw CLIError("--attr takes key=value, got '\(attribute)'", exitCode: 2)
+            }
+            let key = String(attribute[..<equals])
+            let raw = String(attribute[attribute.index(after: equals)...])
+            if let value = try? JSONValue.parse(Array(raw.utf8)) {
+                switch value {
+                case .array, .object: user[key] = .string(raw)
+                default: user[key] = value
+                }
+            } else {
+                user[key] = .string(raw)
+            }
+        }
+        return user
+    }
+}

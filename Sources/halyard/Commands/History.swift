@@ -1,0 +1,96 @@
+import ArgumentParser
+import HalyardGit
+import HalyardSync
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `halyard history`: the audit trail of a flag, an environment or every flag, straight from `git log`.
+struct History: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the commits that effectively changed a flag, newest first.",
+        discussion: "Walks first parents from the tip and compares each commit with its first parent. A reformat is no change."
+    )
+
+    @Argument(help: ArgumentHelp("One flag to follow.", valueName: "env/flag"))
+    var flag: String?
+
+    @Option(help: "Follow every flag of this environment.")
+    var env: String?
+
+    @Flag(help: "Also list metadata-only changes (name, description, metadata).")
+    var all = false
+
+    @Option(help: "List at most this many entries.")
+    var limit: Int?
+
+    @Option(help: "Start from this revision.")
+    var rev: String = "HEAD"
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    func validate() throws {
+        if format == .markdown { throw ValidationError("history prints text or json") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+        if flag != nil && env != nil { throw ValidationError("give either ENV/FLAG or --env, not both") }
+        if let flag, flag.split(separator: "/").count != 2 {
+            throw ValidationError("the flag is ENV/FLAG, e.g. production/new-checkout")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let selection: HistorySelection
+            if let flag {
+                let parts = flag.split(separator: "/").map(String.init)
+                selection = .flag(environment: parts[0], id: parts[1].hasSuffix(".json") ? String(parts[1].dropLast(5)) : parts[1])
+            } else if let env {
+                selection = .environment(env)
+            } else {
+                selection = .all
+            }
+            let repo = try repository.openRepository()
+            let tip = try repository.resolve(rev, in: repo)
+            var history = FlagHistory(repository: repo, flagsDirectory: repository.flagsDirectory)
+            let entries: [HistoryEntry]
+            do {
+                entries = try history.entries(from: tip, selection: selection, includeMetadata: all, limit: limit)
+            } catch let error as HistoryError {
+                throw CLIError(error.message)
+            }
+            switch format {
+            case .json:
+                print("[" + entries.map(Self.json).joined(separator: ",") + "]")
+            case .text, .markdown:
+                if entries.isEmpty { print("no effective changes") }
+                for entry in entries {
+                    let date = Self.iso8601(entry.date)
+                    print("\(entry.commit.prefix(7))  \(date)  \(entry.change.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(entry.environment)/\(entry.flag)  \(entry.author) <\(entry.email)>  \(entry.subject)")
+                }
+            }
+        }
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+
+    static func json(_ entry: HistoryEntry) -> String {
+        JSONWriter.object([
+            ("commit", JSONWriter.string(entry.commit)),
+            ("author", JSONWriter.string(entry.author)),
+            ("email", JSONWriter.string(entry.email)),
+            ("date", JSONWriter.string(iso8601(entry.date))),
+            ("subject", JSONWriter.string(entry.subject)),
+            ("environment", JSONWriter.string(entry.environment)),
+            ("flag", JSONWriter.string(entry.flag)),
+            ("change", JSONWriter.string(entry.change.rawValue)),
+        ])
+    }
+}

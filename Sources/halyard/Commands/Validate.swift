@@ -1,0 +1,80 @@
+import ArgumentParser
+import HalyardGit
+import HalyardRules
+import HalyardSync
+
+/// `halyard validate`: checks every flag file, all or nothing, like the watcher does before applying a commit.
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate every flag file of the working tree, or of the tree at a revision.",
+        discussion: "Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or I/O error."
+    )
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @Option(help: "Validate the tree at this revision (sha, branch, tag, HEAD~2) instead of the working tree.")
+    var rev: String?
+
+    @Option(help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    func validate() throws {
+        if format == .markdown { throw ValidationError("validate prints text or json") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let outcome: (diagnostics: [Diagnostic], flags: Int, environments: Int)
+            do {
+                let snapshot: Snapshot
+                if let rev {
+                    let repo = try repository.openRepository()
+                    let commit = try repository.resolve(rev, in: repo)
+                    snapshot = try repository.loader.load(commit: commit, from: repo)
+                } else {
+                    snapshot = try repository.loader.loadWorkingTree(at: try repository.workingTreeRoot())
+                }
+                outcome = (snapshot.warnings, snapshot.flagCount, snapshot.environments.count)
+            } catch let error as SnapshotError where error.isInvalidFlagSet {
+                outcome = (error.diagnostics, 0, 0)
+            } catch let error as SnapshotError {
+                throw CLIError(error.description, exitCode: 2)
+            }
+            let errors = outcome.diagnostics.filter { $0.severity == .error }
+            let warnings = outcome.diagnostics.filter { $0.severity == .warning }
+            switch format {
+            case .json:
+                print(
+                    JSONWriter.object([
+                        ("valid", errors.isEmpty ? "true" : "false"),
+                        ("errors", "[" + errors.map(Self.json).joined(separator: ",") + "]"),
+                        ("warnings", "[" + warnings.map(Self.json).joined(separator: ",") + "]"),
+                    ])
+                )
+            case .text, .markdown:
+                for diagnostic in errors { print("error: \(diagnostic)") }
+                for diagnostic in warnings { print("warning: \(diagnostic)") }
+                if errors.isEmpty {
+                    let source = rev.map { "at \($0)" } ?? "in the working tree"
+                    print(
+                        "valid: \(outcome.flags) flag\(outcome.flags == 1 ? "" : "s") in \(outcome.environments) environment\(outcome.environments == 1 ? "" : "s") \(source)"
+                            + (warnings.isEmpty ? "" : ", \(warnings.count) warning\(warnings.count == 1 ? "" : "s")")
+                    )
+                } else {
+                    print("invalid: \(errors.count) error\(errors.count == 1 ? "" : "s"), \(warnings.count) warning\(warnings.count == 1 ? "" : "s")")
+                }
+            }
+            if !errors.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    private static func json(_ diagnostic: Diagnostic) -> String {
+        var fields = [
+            ("file", JSONWriter.string(diagnostic.file)),
+            ("pointer", JSONWriter.string(diagnostic.pointer)),
+            ("message", JSONWriter.string(diagnostic.message)),
+        ]
+        if let hint = diagnostic.hint { fields.append(("hint", JSONWriter.string(hint))) }
+        return JSONWriter.object(fields)
+    }
+}

@@ -1,0 +1,269 @@
+import Configuration
+import HalyardNotify
+import HalyardRules
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Everything `halyard serve` reads at start-up, from CLI flags over `HALYARD_*` environment variables over the JSON
+/// config file (DESIGN §8).
+struct ServeConfiguration: Sendable {
+    var repoURL = "."
+    var branch: String?
+    var flagsDirectory = "flags"
+    var pollInterval: Duration = .seconds(30)
+    var repoToken: String?
+    var repoUsername: String?
+    var sshPrivateKey: String?
+    var sshPublicKey: String?
+    var sshPassphrase: String?
+    var host = "127.0.0.1"
+    var port = 8080
+    var publicURL: String?
+    var dataDirectory = ".halyard"
+    var adminToken: String?
+    var readTokens: [String] = []
+    var gitHookSecret: String?
+    var allowedHosts: [String]?
+    var subscriptions: [StaticSubscription] = []
+    var logLevel = "info"
+
+    /// Every key Halyard understands, with its kind, in the dotted form of the config file.
+    static let keys: [String: Kind] = [
+        "repo.url": .string, "repo.branch": .string, "repo.flagsDir": .string, "repo.pollInterval": .duration,
+        "repo.auth.token": .string, "repo.auth.tokenFile": .string, "repo.auth.username": .string,
+        "repo.auth.sshKey": .string, "repo.auth.sshPublicKey": .string, "repo.auth.sshPassphrase": .string,
+        "http.host": .string, "http.port": .int, "http.publicURL": .string,
+        "dataDir": .string,
+        "auth.adminToken": .string, "auth.readTokens": .stringArray, "auth.gitHookSecret": .string,
+        "notify.allowedHosts": .stringArray,
+        "subscriptions": .subscriptions,
+        "log.level": .string,
+    ]
+
+    enum Kind { case string, int, duration, stringArray, subscriptions }
+
+    /// Reads the configuration.
+    ///
+    /// - Parameters:
+    ///   - overrides: values given as CLI flags, by dotted key.
+    ///   - file: the JSON config file, if any.
+    ///   - environment: the process environment.
+    /// - Throws: `CLIError` (exit 2) naming the key and what is wrong with it.
+    static func load(overrides: [String: String], file: String?, environment: [String: String]) async throws -> ServeConfiguration {
+        var providers: [any ConfigProvider] = []
+        var cliValues: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in overrides {
+            cliValues[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(.string(value), isSecret: false)
+        }
+        providers.append(InMemoryProvider(name: "command line", values: cliValues))
+        try checkEnvironment(environment)
+        providers.append(
+            EnvironmentVariablesProvider(
+                environmentVariables: environment.filter { $0.key.hasPrefix("HALYARD_") },
+                secretsSpecifier: .dynamic { key, _ in key.contains("TOKEN") || key.contains("SECRET") || key.contains("PASSPHRASE") }
+            ).prefixKeys(with: "halyard")
+        )
+        var fileSubscriptions: [StaticSubscription] = []
+        if let file {
+            fileSubscriptions = try checkFile(file)
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(file)))
+            } catch {
+                throw CLIError("config file \(file): \(error)", exitCode: 2)
+            }
+        }
+        let reader = ConfigReader(providers: providers)
+        var config = ServeConfiguration()
+        func string(_ key: String) throws -> String? {
+            if let value = reader.string(forKey: ConfigKey(key)) { return value }
+            if reader.int(forKey: ConfigKey(key)) != nil || reader.double(forKey: ConfigKey(key)) != nil || reader.bool(forKey: ConfigKey(key)) != nil {
+                throw CLIError("configuration key \(key): expected a string", exitCode: 2)
+            }
+            return nil
+        }
+        func strings(_ key: String) throws -> [String]? {
+            if let values = reader.stringArray(forKey: ConfigKey(key)) { return values.filter { !$0.isEmpty } }
+            if let value = reader.string(forKey: ConfigKey(key)) {
+                return value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            }
+            return nil
+        }
+        config.repoURL = try string("repo.url") ?? config.repoURL
+        config.branch = try string("repo.branch")
+        config.flagsDirectory = try string("repo.flagsDir") ?? config.flagsDirectory
+        if let interval = try duration(reader, "repo.pollInterval") { config.pollInterval = interval }
+        config.repoToken = try string("repo.auth.token")
+        if config.repoToken == nil, let tokenFile = try string("repo.auth.tokenFile") {
+            guard let contents = FileManager.default.contents(atPath: tokenFile), let token = String(data: contents, encoding: .utf8) else {
+                throw CLIError("configuration key repo.auth.tokenFile: cannot read \(tokenFile)", exitCode: 2)
+            }
+            config.repoToken = token.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        config.repoUsername = try string("repo.auth.username")
+        config.sshPrivateKey = try string("repo.auth.sshKey")
+        config.sshPublicKey = try string("repo.auth.sshPublicKey")
+        config.sshPassphrase = try string("repo.auth.sshPassphrase")
+        config.host = try string("http.host") ?? config.host
+        if let port = reader.int(forKey: "http.port") {
+            config.port = port
+        } else if let raw = try string("http.port") {
+            guard let port = Int(raw) else { throw CLIError("configuration key http.port: '\(raw)' is not a port number", exitCode: 2) }
+            config.port = port
+        }
+        guard (0...65535).contains(config.port) else {
+            throw CLIError("configuration key http.port: \(config.port) is not a port number (0-65535)", exitCode: 2)
+        }
+        config.publicURL = try string("http.publicURL")
+        config.dataDirectory = try string("dataDir") ?? config.dataDirectory
+        config.adminToken = try string("auth.adminToken")
+        config.readTokens = try strings("auth.readTokens") ?? []
+        config.gitHookSecret = try string("auth.gitHookSecret")
+        config.allowedHosts = try strings("notify.allowedHosts")
+        config.logLevel = try string("log.level") ?? config.logLevel
+        guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(config.logLevel) else {
+            throw CLIError("configuration key log.level: '\(config.logLevel)' is not a log level (trace … critical)", exitCode: 2)
+        }
+        config.subscriptions = fileSubscriptions
+        return config
+    }
+
+    /// The base URL other servers reach this one at, for `flagsUrl` in webhook bodies.
+    var publicBaseURL: String {
+        if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+        let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+        return "http://\(shownHost):\(port)"
+    }
+
+    // MARK: - Checks swift-configuration leaves to us
+
+    private static func duration(_ reader: ConfigReader, _ key: String) throws -> Duration? {
+        if let seconds = reader.double(forKey: ConfigKey(key)) { return try duration(seconds: seconds, key: key) }
+        if let seconds = reader.int(forKey: ConfigKey(key)) { return try duration(seconds: Double(seconds), key: key) }
+        guard let raw = reader.string(forKey: ConfigKey(key)) else { return nil }
+        guard let parsed = parseDuration(raw) else {
+            throw CLIError("configuration key \(key): '\(raw)' is not a duration (use seconds, or 500ms, 30s, 5m, 1h)", exitCode: 2)
+        }
+        return try duration(seconds: parsed, key: key)
+    }
+
+    private static func duration(seconds: Double, key: String) throws -> Duration {
+        guard seconds > 0, seconds.isFinite else {
+            throw CLIError("configuration key \(key): a duration must be positive", exitCode: 2)
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
+    /// Parses `"500ms"`, `"30s"`, `"5m"`, `"1h"` or a plain number of seconds.
+    static func parseDuration(_ text: String) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for (suffix, scale) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where trimmed.hasSuffix(suffix) {
+            return Double(trimmed.dropLast(suffix.count)).map { $0 * scale }
+        }
+        return Double(trimmed)
+    }
+
+    private static func envName(_ key: String) -> String {
+        var name = "HALYARD_"
+        var previousLower = false
+        for character in key {
+            if character == "." {
+                name += "_"
+                previousLower = false
+                continue
+            }
+            if character.isUppercase && previousLower { name += "_" }
+            name += character.uppercased()
+            previousLower = character.isLowercase
+        }
+        return name
+    }
+
+    private static func checkEnvironment(_ environment: [String: String]) throws {
+        let known = Set(keys.filter { $0.value != .subscriptions }.keys.map(envName))
+        for name in environment.keys.sorted() where name.hasPrefix("HALYARD_") && !known.contains(name) {
+            if name.hasPrefix("HALYARD_INTEROP") || name == "HALYARD_HTTP_PORT_FILE" { continue }
+            let suggestion = known.min { editDistance($0, name) < editDistance($1, name) }
+            throw CLIError("unknown environment variable \(name)" + (suggestion.map { " (did you mean \($0)?)" } ?? ""), exitCode: 2)
+        }
+    }
+
+    /// Checks the file for unknown keys and reads `subscriptions`, which swift-configuration cannot represent.
+    private static func checkFile(_ path: String) throws -> [StaticSubscription] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError("config file \(path): cannot read it", exitCode: 2)
+        }
+        let root: JSONValue
+        do {
+            root = try JSONValue.parse(Array(data))
+        } catch {
+            throw CLIError("config file \(path): invalid JSON: \(error)", exitCode: 2)
+        }
+        guard case .object(let object) = root else {
+            throw CLIError("config file \(path): the top level must be an object", exitCode: 2)
+        }
+        var subscriptions: [StaticSubscription] = []
+        func walk(_ object: [String: JSONValue], prefix: String) throws {
+            for (name, value) in object {
+                let key = prefix.isEmpty ? name : prefix + "." + name
+                if let kind = keys[key] {
+                    if kind == .subscriptions { subscriptions = try parseSubscriptions(value, file: path) }
+                    continue
+                }
+                if case .object(let nested) = value, keys.keys.contains(where: { $0.hasPrefix(key + ".") }) {
+                    try walk(nested, prefix: key)
+                    continue
+                }
+                let suggestion = keys.keys.min { editDistance($0, key) < editDistance($1, key) }
+                throw CLIError(
+                    "config file \(path): unknown key \(key)" + (suggestion.map { " (did you mean \($0)?)" } ?? ""),
+                    exitCode: 2
+                )
+            }
+        }
+        try walk(object, prefix: "")
+        return subscriptions
+    }
+
+    private static func parseSubscriptions(_ value: JSONValue, file: String) throws -> [StaticSubscription] {
+        guard case .array(let items) = value else {
+            throw CLIError("config file \(file): subscriptions must be an array of {url, environments, secret}", exitCode: 2)
+        }
+        return try items.enumerated().map { index, item in
+            guard case .object(let fields) = item, case .string(let url)? = fields["url"], case .string(let secret)? = fields["secret"],
+                case .array(let environments)? = fields["environments"]
+            else {
+                throw CLIError("config file \(file): subscriptions[\(index)] needs url, environments and secret", exitCode: 2)
+            }
+            if let unknown = fields.keys.first(where: { !["url", "environments", "secret"].contains($0) }) {
+                throw CLIError("config file \(file): subscriptions[\(index)]: unknown key \(unknown)", exitCode: 2)
+            }
+            let names: [String] = try environments.map {
+                guard case .string(let name) = $0 else {
+                    throw CLIError("config file \(file): subscriptions[\(index)].environments must be strings", exitCode: 2)
+                }
+                return name
+            }
+            return StaticSubscription(url: url, environments: names, secret: secret)
+        }
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.lowercased())
+        let b = Array(b.lowercased())
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,82 @@
+import HalyardGit
+import Testing
+
+@testable import HalyardSync
+
+struct FlagHistoryTests {
+    /// A branch with add, reformat, metadata, change, a merge, another environment and a removal.
+    func makeHistory() throws -> TestRepository {
+        let repo = try TestRepository()
+        try repo.write("flags/production/a.json", FlagText.simple())
+        try repo.commit("add a")
+        try repo.write("flags/production/a.json", FlagText.simpleReformatted)
+        try repo.commit("reformat a")
+        try repo.write("flags/production/a.json", FlagText.simple(name: "Alpha"))
+        try repo.commit("rename a")
+        try repo.git("checkout", "-q", "-b", "feature")
+        try repo.write("flags/production/a.json", FlagText.simple(active: false, name: "Alpha"))
+        try repo.commit("switch a off")
+        try repo.git("checkout", "-q", "main")
+        try repo.write("flags/staging/b.json", FlagText.simple())
+        try repo.commit("add staging b")
+        try repo.git("-c", "user.name=Merger", "merge", "-q", "--no-ff", "-m", "merge feature", "feature")
+        try repo.write("docs/readme.md", "docs only")
+        try repo.commit("docs")
+        try repo.delete("flags/staging/b.json")
+        try repo.commit("remove staging b")
+        return repo
+    }
+
+    @Test func testOneFlagNewestFirstWithoutMetadata() throws {
+        let repo = try makeHistory()
+        defer { repo.remove() }
+        let repository = try repo.open()
+        var history = FlagHistory(repository: repository)
+        let entries = try history.entries(from: try repository.resolveCommit("HEAD"), selection: .flag(environment: "production", id: "a"))
+        #expect(entries.map(\.subject) == ["merge feature", "add a"])
+        #expect(entries.map(\.change) == [.changed, .added])
+        #expect(entries.last?.author == "Ada Lovelace")
+        #expect(entries.last?.email == "ada@example.com")
+    }
+
+    @Test func testAllIncludesMetadataChanges() throws {
+        let repo = try makeHistory()
+        defer { repo.remove() }
+        let repository = try repo.open()
+        var history = FlagHistory(repository: repository)
+        let entries = try history.entries(
+            from: try repository.resolveCommit("HEAD"),
+            selection: .flag(environment: "production", id: "a"),
+            includeMetadata: true
+        )
+        #expect(entries.map(\.subject) == ["merge feature", "rename a", "add a"])
+        #expect(entries.map(\.change) == [.changed, .metadata, .added])
+    }
+
+    @Test func testEnvironmentAndEverythingAndLimit() throws {
+        let repo = try makeHistory()
+        defer { repo.remove() }
+        let repository = try repo.open()
+        let head = try repository.resolveCommit("HEAD")
+        var history = FlagHistory(repository: repository)
+        let staging = try history.entries(from: head, selection: .environment("staging"))
+        #expect(staging.map(\.change) == [.removed, .added])
+        let everything = try history.entries(from: head, selection: .all)
+        #expect(everything.map(\.subject) == ["remove staging b", "merge feature", "add staging b", "add a"])
+        let limited = try history.entries(from: head, selection: .all, limit: 2)
+        #expect(limited.map(\.subject) == ["remove staging b", "merge feature"])
+    }
+
+    @Test func testAFlagThatNeverExistedIsAnError() throws {
+        let repo = try makeHistory()
+        defer { repo.remove() }
+        let repository = try repo.open()
+        var history = FlagHistory(repository: repository)
+        #expect(throws: HistoryError.self) {
+            try history.entries(from: try repository.resolveCommit("HEAD"), selection: .flag(environment: "production", id: "nope"))
+        }
+        #expect(throws: HistoryError.self) {
+            try history.entries(from: try repository.resolveCommit("HEAD"), selection: .environment("qa"))
+        }
+    }
+}
