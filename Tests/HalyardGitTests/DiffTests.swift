@@ -1,0 +1,146 @@
+import Foundation
+import HalyardGit
+import Testing
+
+struct DiffTests {
+    /// Commits in "repo": `empty` (README only), `before` (flags), `after` (every kind of change).
+    struct Fixture {
+        let empty: ObjectID
+        let before: ObjectID
+        let after: ObjectID
+    }
+
+    func makeRepository(in sandbox: GitSandbox) throws -> Fixture {
+        try sandbox.initRepository("repo")
+        try sandbox.write("# Repo\n", to: "README.md", in: "repo")
+        let empty = try sandbox.commit("README", in: "repo", time: 1_700_000_000)
+        for name in ["a", "b", "c"] {
+            try sandbox.write("{\"name\": \"\(name)\"}\n", to: "flags/production/\(name).json", in: "repo")
+        }
+        try sandbox.write("#!/bin/sh\n", to: "flags/production/tool.sh", in: "repo")
+        try sandbox.write("{}\n", to: "flags/staging/s.json", in: "repo")
+        let before = try sandbox.commit("Flags", in: "repo", time: 1_700_000_100)
+
+        try sandbox.write("{\"name\": \"A\"}\n", to: "flags/production/a.json", in: "repo")
+        try FileManager.default.removeItem(atPath: sandbox.path("repo/flags/production/b.json"))
+        try sandbox.symlink("flags/production/c.json", to: "a.json", in: "repo")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: sandbox.path("repo/flags/production/tool.sh"))
+        try sandbox.write("{}\n", to: "flags/development/d.json", in: "repo")
+        try sandbox.git("mv", "flags/staging/s.json", "flags/staging/t.json", in: "repo")
+        try sandbox.write("# Repo, edited\n", to: "README.md", in: "repo")
+        let after = try sandbox.commit("Change everything", in: "repo", time: 1_700_000_200)
+        return Fixture(empty: empty, before: before, after: after)
+    }
+
+    @Test func everyKindOfChange() throws {
+        try GitSandbox.with { sandbox in
+            let fixture = try makeRepository(in: sandbox)
+            let repository = try Repository.open(at: sandbox.path("repo"))
+            func id(_ revision: String) throws -> ObjectID { try sandbox.revParse(revision, in: "repo") }
+            let before = fixture.before.hex
+            let after = fixture.after.hex
+
+            let changes = try repository.diff(from: fixture.before, to: fixture.after, under: "flags")
+            #expect(
+                changes == [
+                    TreeChange(
+                        status: .added,
+                        path: "flags/development/d.json",
+                        oldID: nil,
+                        newID: try id("\(after):flags/development/d.json"),
+                        oldKind: nil,
+                        newKind: .blob
+                    ),
+                    TreeChange(
+                        status: .modified,
+                        path: "flags/production/a.json",
+                        oldID: try id("\(before):flags/production/a.json"),
+                        newID: try id("\(after):flags/production/a.json"),
+                        oldKind: .blob,
+                        newKind: .blob
+                    ),
+                    TreeChange(
+                        status: .deleted,
+                        path: "flags/production/b.json",
+                        oldID: try id("\(before):flags/production/b.json"),
+                        newID: nil,
+                        oldKind: .blob,
+                        newKind: nil
+                    ),
+                    TreeChange(
+                        status: .typeChanged,
+                        path: "flags/production/c.json",
+                        oldID: try id("\(before):flags/production/c.json"),
+                        newID: try id("\(after):flags/production/c.json"),
+                        oldKind: .blob,
+                        newKind: .symlink
+                    ),
+                    TreeChange(
+                        status: .modified,
+                        path: "flags/production/tool.sh",
+                        oldID: try id("\(before):flags/production/tool.sh"),
+                        newID: try id("\(before):flags/production/tool.sh"),
+                        oldKind: .blob,
+                        newKind: .executable
+                    ),
+                    TreeChange(
+                        status: .deleted,
+                        path: "flags/staging/s.json",
+                        oldID: try id("\(before):flags/staging/s.json"),
+                        newID: nil,
+                        oldKind: .blob,
+                        newKind: nil
+                    ),
+                    TreeChange(
+                        status: .added,
+                        path: "flags/staging/t.json",
+                        oldID: nil,
+                        newID: try id("\(after):flags/staging/t.json"),
+                        oldKind: nil,
+                        newKind: .blob
+                    ),
+                ]
+            )
+
+            let gitNames = try sandbox.git("diff", "--name-only", "--no-renames", before, after, "--", "flags", in: "repo")
+            #expect(changes.map(\.path) == gitNames.split(separator: "\n").map(String.init))
+        }
+    }
+
+    @Test func restrictedToPrefix() throws {
+        try GitSandbox.with { sandbox in
+            let fixture = try makeRepository(in: sandbox)
+            let repository = try Repository.open(at: sandbox.path("repo"))
+
+            let everything = try repository.diff(from: fixture.before, to: fixture.after, under: "")
+            #expect(everything.contains { $0.path == "README.md" && $0.status == .modified })
+            #expect(try repository.diff(from: fixture.before, to: fixture.after, under: "flags").allSatisfy { $0.path.hasPrefix("flags/") })
+            #expect(
+                try repository.diff(from: fixture.before, to: fixture.after, under: "flags/staging").map(\.path) == [
+                    "flags/staging/s.json", "flags/staging/t.json",
+                ]
+            )
+            #expect(try repository.diff(from: fixture.before, to: fixture.after, under: "fla").isEmpty)
+            #expect(try repository.diff(from: fixture.empty, to: fixture.before, under: "nowhere").isEmpty)
+            #expect(try repository.diff(from: fixture.after, to: fixture.after, under: "flags").isEmpty)
+        }
+    }
+
+    @Test func fromTheEmptyTreeOrAnAbsentPrefix() throws {
+        try GitSandbox.with { sandbox in
+            let fixture = try makeRepository(in: sandbox)
+            let repository = try Repository.open(at: sandbox.path("repo"))
+            let entries = try repository.entries(inCommit: fixture.before, under: "flags")
+
+            let fromNil = try repository.diff(from: nil, to: fixture.before, under: "flags")
+            #expect(fromNil.allSatisfy { $0.status == .added && $0.oldID == nil && $0.oldKind == nil })
+            #expect(fromNil.map(\.path) == entries.map(\.path))
+            #expect(fromNil.map(\.newID) == entries.map(\.id))
+
+            #expect(try repository.diff(from: fixture.empty, to: fixture.before, under: "flags") == fromNil)
+
+            let removed = try repository.diff(from: fixture.before, to: fixture.empty, under: "flags")
+            #expect(removed.map(\.status) == Array(repeating: .deleted, count: entries.count))
+        }
+    }
+}
