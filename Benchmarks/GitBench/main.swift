@@ -1,0 +1,118 @@
+import Foundation
+import HalyardGit
+import HalyardSync
+
+// Builds a flag repository of 10,000 flags × 3 environments with 2,000 further commits, then measures a full snapshot
+// load, an incremental load after a one-flag commit, and `halyard history` of one flag against `git log -- <path>`.
+
+let flagsPerEnvironment = Int(ProcessInfo.processInfo.environment["BENCH_FLAGS"] ?? "") ?? 10_000
+let historyCommits = Int(ProcessInfo.processInfo.environment["BENCH_COMMITS"] ?? "") ?? 2_000
+let environments = ["development", "staging", "production"]
+let followed = "flags/production/flag-00042.json"
+
+func flagJSON(_ index: Int, version: Int) -> String {
+    """
+    {"name": "Flag \(index)", "description": "Benchmark flag \(index), version \(version)", "active": true, "rules": [
+      [{"type": "filter", "attribute": "plan", "operator": "==", "comparator": "enterprise"},
+       {"type": "filter", "attribute": "country", "operator": "in", "comparator": ["NL", "BE", "DE"]}],
+      [{"type": "%", "percentage": \(version % 100), "attribute": "userId"}]
+    ]}
+
+    """
+}
+
+@discardableResult
+func shell(_ arguments: [String], in directory: String, input: Data? = nil) -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+    process.arguments = ["-C", directory] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    let inputPipe = Pipe()
+    if input != nil { process.standardInput = inputPipe }
+    try! process.run()
+    if let input {
+        inputPipe.fileHandleForWriting.write(input)
+        try! inputPipe.fileHandleForWriting.close()
+    }
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func median(_ runs: Int, _ body: () throws -> Void) rethrows -> Double {
+    var samples: [Double] = []
+    for _ in 0..<runs {
+        let start = ContinuousClock.now
+        try body()
+        samples.append(seconds(ContinuousClock.now - start))
+    }
+    return samples.sorted()[samples.count / 2]
+}
+
+let path = FileManager.default.temporaryDirectory.appendingPathComponent("halyard-bench-\(UUID().uuidString)").path
+try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(atPath: path) }
+shell(["init", "-q", "-b", "main"], in: path)
+
+print("building a repository: \(flagsPerEnvironment) flags × \(environments.count) environments, then \(historyCommits) commits …")
+var stream = ""
+var mark = 0
+func blob(_ text: String) -> Int {
+    mark += 1
+    stream += "blob\nmark :\(mark)\ndata \(text.utf8.count)\n\(text)\n"
+    return mark
+}
+func commit(_ message: String, files: [(String, Int)], time: Int) {
+    mark += 1
+    stream += "commit refs/heads/main\nmark :\(mark)\ncommitter Bench <bench@example.com> \(time) +0000\ndata \(message.utf8.count)\n\(message)\n"
+    for (file, blobMark) in files { stream += "M 100644 :\(blobMark) \(file)\n" }
+    stream += "\n"
+}
+var initial: [(String, Int)] = []
+for environment in environments {
+    for index in 0..<flagsPerEnvironment {
+        initial.append(("flags/\(environment)/flag-\(String(format: "%05d", index)).json", blob(flagJSON(index, version: 0))))
+    }
+}
+commit("initial flags", files: initial, time: 1_700_000_000)
+for number in 1...historyCommits {
+    // Every tenth commit changes the followed flag; the others change some other flag.
+    let environment = environments[number % environments.count]
+    let index = number % 10 == 0 ? 42 : (number * 7919) % flagsPerEnvironment
+    let file = number % 10 == 0 ? followed : "flags/\(environment)/flag-\(String(format: "%05d", index)).json"
+    commit("change \(file)", files: [(file, blob(flagJSON(index, version: number)))], time: 1_700_000_000 + number * 60)
+}
+stream += "done\n"
+shell(["fast-import", "--quiet"], in: path, input: Data(stream.utf8))
+shell(["gc", "-q"], in: path)
+
+let repository = try Repository.open(at: path)
+let head = try repository.resolveCommit("HEAD")
+let parent = try repository.resolveCommit("HEAD~1")
+let loader = SnapshotLoader()
+
+var parentSnapshot: Snapshot?
+let full = try median(3) { parentSnapshot = try loader.load(commit: parent, from: repository) }
+print(String(format: "full load of %d flags:           %8.1f ms  (target < 2000 ms)", parentSnapshot!.flagCount, full * 1000))
+
+let incremental = try median(9) { _ = try loader.load(commit: head, from: repository, after: parentSnapshot!) }
+print(String(format: "incremental load, one flag:      %8.2f ms  (target < 20 ms)", incremental * 1000))
+
+var historyCount = 0
+let history = try median(5) {
+    var flagHistory = FlagHistory(repository: repository)
+    historyCount = try flagHistory.entries(from: head, selection: .flag(environment: "production", id: "flag-00042")).count
+}
+var gitCount = 0
+let gitLog = median(5) {
+    gitCount = shell(["log", "--format=%H", "--", followed], in: path).split(separator: "\n").count
+}
+print(String(format: "history of one flag (%d entries): %8.1f ms", historyCount, history * 1000))
+print(String(format: "git log -- <path> (%d commits):    %8.1f ms", gitCount, gitLog * 1000))
+print(String(format: "ratio history / git log:          %8.2f  (target <= 2)", history / gitLog))

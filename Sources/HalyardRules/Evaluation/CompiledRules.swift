@@ -1,0 +1,234 @@
+/// A flag's rules compiled for evaluation.
+///
+/// Compilation happens once, when a flag is decoded: comparator strings are lower-cased, numeric strings parsed,
+/// `in` lists turned into lookup sets, attribute names hashed, the sticky hash prefix `"<flagId>:"` pre-hashed and the
+/// Semaphore rule text pre-serialised. Evaluating a rule then does no parsing and, except for Semaphore-compatible
+/// `%` rules on their first use per context, no allocation.
+///
+/// Rules live in one flat, manually allocated buffer that evaluation reads in place through pointers, so that no
+/// rule is copied (and none of its strings retained) per evaluation. The class is `@unchecked Sendable` because that
+/// memory is written only in `init`.
+final class CompiledRules: @unchecked Sendable {
+    /// Every rule of every group, in order.
+    private let rules: UnsafeMutableBufferPointer<CompiledRule>
+    /// For each group, the index in ``rules`` just past its last rule.
+    private let groupEnds: [Int]
+
+    init(flagID: String, rules: [[Rule]]) {
+        var prefix = MurmurHash3x86_32()
+        prefix.combine(flagID.utf8)
+        prefix.combine(UInt8(ascii: ":"))
+        let flat = rules.flatMap { group in group.map { CompiledRule($0, stickyPrefix: prefix) } }
+        self.rules = .allocate(capacity: max(flat.count, 1))
+        _ = self.rules.initialize(from: flat)
+        var ends: [Int] = []
+        var end = 0
+        for group in rules {
+            end += group.count
+            ends.append(end)
+        }
+        groupEnds = ends
+    }
+
+    deinit {
+        rules.baseAddress!.deinitialize(count: groupEnds.last ?? 0)
+        rules.deallocate()
+    }
+
+    /// The index of the first group whose rules are all true, if any.
+    @inline(__always)
+    func firstMatchingGroup(_ context: EvaluationContext) -> Int? {
+        let table = context.table
+        let base = rules.baseAddress!
+        var start = 0
+        for group in groupEnds.indices {
+            let end = groupEnds[group]
+            var index = start
+            while index < end, CompiledRule.matches(base + index, table) { index += 1 }
+            if index == end { return group }
+            start = end
+        }
+        return nil
+    }
+}
+
+/// One rule, ready to evaluate.
+///
+/// A plain struct rather than an enum with payloads, so that evaluation reads the fields it needs in place instead of
+/// copying a payload out (and retaining its strings) for every rule.
+struct CompiledRule: Sendable {
+    enum Kind: UInt8, Sendable {
+        case constant
+        case comparison
+        case membership
+        case has
+        case sticky
+        case semaphore
+    }
+
+    private(set) var kind = Kind.constant
+    /// The value of a constant rule (`everybody`, `nobody`, or a filter that can never match).
+    private(set) var constant = false
+    private(set) var op = RuleOperator.equal
+    private(set) var key = AttributeKey("")
+    private(set) var comparator = Scalar(bool: false)
+    private(set) var list = MembershipList(.null)
+    /// The MurmurHash3 state after `"<flagId>:"`.
+    private(set) var prefix = MurmurHash3x86_32()
+    private(set) var basisPoints: UInt32 = 0
+    /// `[{"percentage":P},{"type":"%"}]` as Semaphore serialises the rule.
+    private(set) var ruleText: [UInt8] = []
+    /// `P / 100`, as Lucee computes it.
+    private(set) var threshold = 0.0
+
+    private init(constant: Bool) {
+        self.constant = constant
+    }
+
+    init(_ rule: Rule, stickyPrefix: MurmurHash3x86_32) {
+        switch rule {
+        case .everybody:
+            self = CompiledRule(constant: true)
+        case .nobody:
+            self = CompiledRule(constant: false)
+        case .filter(let attribute, let op, let comparator):
+            switch op {
+            case .in:
+                kind = .membership
+                list = MembershipList(comparator)
+            case .has:
+                // `has` needs a scalar comparator; anything else never matches.
+                guard let scalar = Scalar(comparator) else {
+                    self = CompiledRule(constant: false)
+                    return
+                }
+                kind = .has
+                self.comparator = scalar
+            default:
+                // An array, object or null comparator makes `==` … `>=` false.
+                guard let scalar = Scalar(comparator) else {
+                    self = CompiledRule(constant: false)
+                    return
+                }
+                kind = .comparison
+                self.comparator = scalar
+            }
+            self.op = op
+            key = AttributeKey(attribute)
+        case .percentage(let basisPoints, let attribute):
+            if let attribute {
+                kind = .sticky
+                key = AttributeKey(attribute)
+                prefix = stickyPrefix
+                self.basisPoints = UInt32(min(max(basisPoints, 0), 10_000))
+            } else {
+                // The rule object as the file has it, `{"type": "%", "percentage": P}`, and Lucee's `P / 100`.
+                kind = .semaphore
+                let percentage = Double(basisPoints) / 100
+                LuceeJSON.deterministicString(["type": "%", "percentage": .number(percentage)], into: &ruleText)
+                threshold = percentage / 100
+            }
+        }
+    }
+
+    /// Whether the rule at `rule` is true for the attributes in `table`. Fields are read in place.
+    @inline(__always)
+    static func matches(_ rule: UnsafePointer<CompiledRule>, _ table: AttributeTable) -> Bool {
+        switch rule.pointee.kind {
+        case .constant:
+            return rule.pointee.constant
+        case .comparison:
+            guard let attribute = table.attribute(rule.pointer(to: \.key)!), attribute.pointee.isScalar else { return false }
+            return Scalar.compare(attribute.pointer(to: \.scalar)!, rule.pointee.op, rule.pointer(to: \.comparator)!)
+        case .membership:
+            guard let attribute = table.attribute(rule.pointer(to: \.key)!), attribute.pointee.isScalar else { return false }
+            return rule.pointee.list.contains(attribute.pointer(to: \.scalar)!)
+        case .has:
+            guard let attribute = table.attribute(rule.pointer(to: \.key)!) else { return false }
+            let comparator = rule.pointer(to: \.comparator)!
+            guard attribute.pointee.hasItems else { return Scalar.equal(attribute.pointer(to: \.scalar)!, comparator) }
+            return attribute.pointee.items.withUnsafeBufferPointer { items in
+                for index in items.indices where Scalar.equal(items.baseAddress! + index, comparator) { return true }
+                return false
+            }
+        case .sticky:
+            guard let attribute = table.attribute(rule.pointer(to: \.key)!) else { return false }
+            var hasher = rule.pointee.prefix
+            guard StickyText.combine(attribute.pointee.value, into: &hasher) else { return false }
+            return hasher.finalize() % 10_000 < rule.pointee.basisPoints
+        case .semaphore:
+            let bucket = Bucketing.semaphoreBucket(ruleText: rule.pointee.ruleText, userText: table.semaphoreUserText())
+            return bucket <= rule.pointee.threshold
+        }
+    }
+}
+
+/// The items of an `in` comparator, arranged for quick lookup by kind.
+///
+/// Numbers and numeric strings go into one number set (`"42"` and `42` are the same item); other strings are
+/// lower-cased; booleans and the strings `"true"`/`"false"` mark both the boolean and the string forms.
+struct MembershipList: Sendable {
+    private var strings: [String] = []
+    private var numbers: [Double] = []
+    private var stringSet: Set<String>?
+    private var numberSet: Set<Double>?
+    private var containsTrue = false
+    private var containsFalse = false
+
+    private static let linearLimit = 8
+
+    /// Builds the list from an array of scalars or a comma-separated string; a single number or boolean is a list
+    /// of one. Null, nested arrays and objects never match.
+    init(_ comparator: JSONValue) {
+        let items: [Scalar]
+        switch comparator {
+        case .array(let elements): items = elements.compactMap(Scalar.init)
+        case .string(let text): items = Scalar.listItems(text)
+        case .number, .bool: items = [Scalar(comparator)!]
+        case .null, .object: items = []
+        }
+        for item in items {
+            switch item.kind {
+            case .number:
+                numbers.append(item.number)
+            case .bool:
+                if item.truth == .isTrue { containsTrue = true } else { containsFalse = true }
+                strings.append(item.truth == .isTrue ? "true" : "false")
+            case .string:
+                if item.isNumeric {
+                    numbers.append(item.number + 0.0)
+                } else {
+                    strings.append(item.folded)
+                    if item.truth == .isTrue { containsTrue = true }
+                    if item.truth == .isFalse { containsFalse = true }
+                }
+            }
+        }
+        if strings.count > Self.linearLimit { stringSet = Set(strings) }
+        if numbers.count > Self.linearLimit { numberSet = Set(numbers) }
+    }
+
+    @inline(__always)
+    func contains(_ scalar: UnsafePointer<Scalar>) -> Bool {
+        switch scalar.pointee.kind {
+        case .bool:
+            return scalar.pointee.truth == .isTrue ? containsTrue : containsFalse
+        case .number:
+            return containsNumber(scalar.pointee.number)
+        case .string:
+            if scalar.pointee.isNumeric, containsNumber(scalar.pointee.number) { return true }
+            if let stringSet { return stringSet.contains(scalar.pointee.folded) }
+            return strings.withUnsafeBufferPointer { strings in
+                for index in strings.indices where strings[index] == scalar.pointee.folded { return true }
+                return false
+            }
+        }
+    }
+
+    @inline(__always)
+    private func containsNumber(_ number: Double) -> Bool {
+        if let numberSet { return numberSet.contains(number + 0.0) }
+        for candidate in numbers where candidate == number { return true }
+        return false
+    }
+}
