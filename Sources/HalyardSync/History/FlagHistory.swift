@@ -66,9 +66,10 @@ public struct FlagHistory {
         var sawPath = false
         let walk = try repository.firstParentHistory(from: tip)
         var carried: (commit: ObjectID, directory: ObjectID?, file: ObjectID?)?
-        for commitID in walk.map(\.self) {
+        var commits = walk.makeIterator()
+        while let commit = try commits.nextCommit() {
             if let limit, result.count >= limit { break }
-            let commit = try repository.commit(commitID)
+            let commitID = commit.id
             let parent = commit.parents.first
             let changes: [(environment: String, id: String, old: ObjectID?, new: ObjectID?)]
             switch selection {

@@ -1,11 +1,7 @@
 import HalyardGit
 import HalyardRules
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// Builds snapshots from git commits or from a working tree, validating the whole flag set.
 ///

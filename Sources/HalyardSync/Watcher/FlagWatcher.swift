@@ -5,11 +5,7 @@ import Logging
 import Metrics
 import ServiceLifecycle
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// The watcher service: follows the flag branch, validates each new commit whole, and applies or rejects it.
 ///

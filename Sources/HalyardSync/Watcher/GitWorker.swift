@@ -73,7 +73,12 @@ actor GitWorker {
         let branch: String?
         switch source {
         case .local: branch = try repository.currentBranch()
-        case .remote: branch = try repository.defaultRemoteBranch() ?? repository.currentBranch()
+        case .remote:
+            if let remoteHead = try repository.defaultRemoteBranch() {
+                branch = remoteHead
+            } else {
+                branch = try repository.currentBranch()
+            }
         }
         configuredBranch = branch
         return branch

@@ -1,0 +1,142 @@
+import ArgumentParser
+import AsyncHTTPClient
+import HalyardGit
+import HalyardNotify
+import HalyardServer
+import HalyardSync
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Wires the watcher, the webhook deliverer and the HTTP API into one `ServiceGroup` and runs it until SIGTERM/SIGINT.
+struct ServeRunner {
+    let settings: ServeConfiguration
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "halyard")
+        logger.logLevel = level
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        do {
+            try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw fail("cannot create the data directory \(settings.dataDirectory): \(error.localizedDescription)")
+        }
+        let database: StateDatabase
+        do {
+            database = try StateDatabase(path: settings.dataDirectory + "/halyard.sqlite")
+            try database.replaceStaticSubscriptions(settings.subscriptions)
+        } catch {
+            throw fail("\(error)")
+        }
+
+        let httpClient = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: WebhookDeliverer.httpClientConfiguration()
+        )
+        let deliverer = WebhookDeliverer(database: database, httpClient: httpClient, logger: logger)
+        let store = FlagStore()
+        let events = EventHub()
+        let watcher = FlagWatcher(
+            configuration: WatcherConfiguration(
+                source: settings.repoURL == "." ? .local(path: FileManager.default.currentDirectoryPath) : .remote(url: settings.repoURL),
+                branch: settings.branch,
+                flagsDirectory: settings.flagsDirectory,
+                pollInterval: settings.pollInterval,
+                dataDirectory: settings.dataDirectory,
+                credentials: credentials,
+                publicBaseURL: settings.publicBaseURL
+            ),
+            store: store,
+            database: database,
+            listeners: [events, DeliveryTrigger(deliverer: deliverer)],
+            logger: logger
+        )
+        let api = HTTPAPI(
+            configuration: HTTPAPIConfiguration(
+                host: settings.host,
+                port: settings.port,
+                adminToken: settings.adminToken,
+                readTokens: settings.readTokens,
+                gitHookSecret: settings.gitHookSecret,
+                subscriptionPolicy: SubscriptionPolicy(allowedHosts: settings.allowedHosts)
+            ),
+            store: store,
+            watcher: watcher,
+            database: database,
+            events: events,
+            metricsRegistry: registry,
+            logger: logger
+        )
+        let mode = settings.repoURL == "." ? "local mode, \(FileManager.default.currentDirectoryPath)" : settings.repoURL
+        let app = api.makeApplication { channel in
+            let port = channel.localAddress?.port ?? settings.port
+            logger.notice("halyard is serving", metadata: ["url": "http://\(settings.host):\(port)", "repository": "\(mode)"])
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: watcher),
+                    .init(service: deliverer),
+                    .init(service: app),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        do {
+            try await group.run()
+        } catch {
+            events.shutdown()
+            try? await httpClient.shutdown()
+            throw fail("\(error)")
+        }
+        events.shutdown()
+        try await httpClient.shutdown()
+        logger.notice("halyard stopped")
+    }
+
+    private var credentials: Credentials? {
+        if let key = settings.sshPrivateKey {
+            return .sshKey(
+                privateKeyPath: key,
+                publicKeyPath: settings.sshPublicKey,
+                passphrase: settings.sshPassphrase,
+                username: settings.repoUsername ?? "git"
+            )
+        }
+        if let token = settings.repoToken {
+            return .token(token, username: settings.repoUsername ?? "x-access-token")
+        }
+        return nil
+    }
+
+    private func fail(_ message: String) -> Error {
+        printError("error: \(message)")
+        return ExitCode.failure
+    }
+}
+
+/// Wakes the webhook deliverer as soon as the watcher has written new messages to the outbox.
+struct DeliveryTrigger: ChangeListener {
+    let deliverer: WebhookDeliverer
+
+    func flagsApplied(_ change: AppliedChange) {
+        deliverer.wake()
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import HalyardGit
+import HalyardNotify
+import Logging
+import Synchronization
+import Testing
+
+@testable import HalyardSync
+
+/// Records what the watcher publishes.
+final class RecordingListener: ChangeListener {
+    private let changes = Mutex<[AppliedChange]>([])
+    func flagsApplied(_ change: AppliedChange) { changes.withLock { $0.append(change) } }
+    var recorded: [AppliedChange] { changes.withLock { $0 } }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
+
+/// A watcher running in the background of a test.
+struct RunningWatcher {
+    let watcher: FlagWatcher
+    let store: FlagStore
+    let listener: RecordingListener
+    let database: StateDatabase
+    let task: Task<Void, any Error>
+
+    static func start(source: WatcherConfiguration.Source, dataDirectory: String) throws -> RunningWatcher {
+        let store = FlagStore()
+        let listener = RecordingListener()
+        let database = try StateDatabase(path: dataDirectory + "/halyard.sqlite")
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let watcher = FlagWatcher(
+            configuration: WatcherConfiguration(
+                source: source,
+                pollInterval: .milliseconds(50),
+                localPollInterval: .milliseconds(50),
+                dataDirectory: dataDirectory,
+                initialBackoff: .milliseconds(20),
+                maxBackoff: .milliseconds(100)
+            ),
+            store: store,
+            database: database,
+            listeners: [listener],
+            logger: logger
+        )
+        let task = Task { try await watcher.run() }
+        return RunningWatcher(watcher: watcher, store: store, listener: listener, database: database, task: task)
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+
+    func waitForCommit(_ commit: ObjectID) async throws {
+        let reached = try await eventually { store.current?.commit == commit.hex }
+        #expect(reached, "the watcher never served \(commit.shortHex); serving \(store.current?.commit ?? "nothing")")
+    }
+}
+
+@Suite(.serialized)
+struct FlagWatcherTests {
+    func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("halyard-data-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func testAppliesPublishesOnlyEffectiveChangesAndRecoversFromARejectedCommit() async throws {
+        let repo = try TestRepository()
+        let data = try temporaryDirectory()
+        defer {
+            repo.remove()
+            try? FileManager.default.removeItem(atPath: data)
+        }
+        try repo.write("flags/production/a.json", FlagText.simple())
+        try repo.write("flags/staging/a.json", FlagText.simple())
+        let first = try repo.commit("first")
+        let running = try RunningWatcher.start(source: .local(path: repo.path), dataDirectory: data)
+        try await running.waitForCommit(first)
+        #expect(running.listener.recorded.isEmpty, "the first snapshot publishes nothing")
+
+        try repo.write("flags/production/a.json", FlagText.simpleReformatted)
+        let reformat = try repo.commit("reformat")
+        try await running.waitForCommit(reformat)
+        #expect(running.listener.recorded.isEmpty, "a reformat publishes nothing")
+
+        try repo.write("flags/production/a.json", "{\"active\": true}")
+        let invalid = try repo.commit("broken")
+        #expect(try await eventually { running.store.status.rejected?.commit == invalid.hex })
+        #expect(running.store.current?.commit == reformat.hex, "the last good flags keep serving")
+        #expect(running.store.status.rejected?.errors.first?.pointer == "/rules" || running.store.status.rejected?.errors.isEmpty == false)
+
+        try repo.write("flags/production/a.json", FlagText.simple(active: false))
+        let fixed = try repo.commit("switch off")
+        try await running.waitForCommit(fixed)
+        #expect(running.store.status.rejected == nil)
+        let published = running.listener.recorded
+        #expect(published.count == 1)
+        #expect(published.first?.previousCommit == reformat.hex, "diffed against what was served, not the parent")
+        #expect(published.first?.changes.effectivelyChangedEnvironments == ["production"])
+        #expect(running.store.current?.lastChange["production"] == fixed.hex)
+        #expect(running.store.current?.lastChange["staging"] == first.hex)
+        #expect(try running.database.appliedState()?.commit == fixed.hex)
+        await running.stop()
+    }
+
+    @Test func testRestartServesThePersistedCommitAndPublishesOnlyWhatChangedWhileDown() async throws {
+        let repo = try TestRepository()
+        let data = try temporaryDirectory()
+        defer {
+            repo.remove()
+            try? FileManager.default.removeItem(atPath: data)
+        }
+        try repo.write("flags/production/a.json", FlagText.simple())
+        let first = try repo.commit("first")
+        let before = try RunningWatcher.start(source: .local(path: repo.path), dataDirectory: data)
+        try await before.waitForCommit(first)
+        await before.stop()
+
+        let again = try RunningWatcher.start(source: .local(path: repo.path), dataDirectory: data)
+        try await again.waitForCommit(first)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(again.listener.recorded.isEmpty, "a restart on the same commit publishes nothing")
+        #expect(try again.database.pendingMessageCount() == 0)
+        await again.stop()
+
+        try repo.write("flags/production/b.json", FlagText.simple())
+        let whileDown = try repo.commit("while down")
+        let third = try RunningWatcher.start(source: .local(path: repo.path), dataDirectory: data)
+        try await third.waitForCommit(whileDown)
+        #expect(third.listener.recorded.map { $0.changes.environments["production"]?.added } == [["b"]])
+        await third.stop()
+    }
+
+    @Test func testRemoteModeFetchesOnRefreshAndSurvivesARemoteThatIsDown() async throws {
+        let upstream = try TestRepository()
+        let data = try temporaryDirectory()
+        let bare = data + "/upstream.git"
+        defer {
+            upstream.remove()
+            try? FileManager.default.removeItem(atPath: data)
+        }
+        try upstream.write("flags/production/a.json", FlagText.simple())
+        let first = try upstream.commit("first")
+        try upstream.git("clone", "-q", "--bare", upstream.path, bare)
+        try upstream.git("remote", "add", "origin", bare)
+
+        let running = try RunningWatcher.start(source: .remote(url: bare), dataDirectory: data + "/state")
+        try await running.waitForCommit(first)
+
+        try upstream.write("flags/production/a.json", FlagText.simple(active: false))
+        let second = try upstream.commit("second")
+        try upstream.git("push", "-q", "origin", "main")
+        running.watcher.requestRefresh()
+        try await running.waitForCommit(second)
+        #expect(running.listener.recorded.count == 1)
+
+        try FileManager.default.moveItem(atPath: bare, toPath: bare + ".away")
+        #expect(try await eventually { running.store.status.lastFetchError != nil })
+        #expect(running.store.current?.commit == second.hex, "a dead remote never stops serving")
+        try FileManager.default.moveItem(atPath: bare + ".away", toPath: bare)
+        running.watcher.requestRefresh()
+        #expect(try await eventually { running.store.status.lastFetchError == nil })
+
+        try upstream.git("reset", "-q", "--hard", first.hex)
+        try upstream.git("push", "-q", "--force", "origin", "main")
+        running.watcher.requestRefresh()
+        try await running.waitForCommit(first)
+        #expect(running.listener.recorded.count == 2, "a force-push is diffed against what was served")
+        await running.stop()
+    }
+}
