@@ -50,7 +50,7 @@ public final class FlagWatcher: Service, Sendable {
 
     public func run() async throws {
         await restorePersistedState()
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var failures = 0
             while !Task.isCancelled {
                 let succeeded = await self.cycle()

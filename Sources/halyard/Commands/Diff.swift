@@ -38,11 +38,20 @@ struct Diff: ParsableCommand {
     }
 
     private func load(_ commit: ObjectID, label: String, _ repo: Repository) throws -> Snapshot {
+        let result: Result<Snapshot, SnapshotError>
         do {
-            return try repository.loader.load(commit: commit, from: repo)
-        } catch where error.isInvalidFlagSet {
+            result = .success(try repository.loader.load(commit: commit, from: repo))
+        } catch {
+            result = .failure(error)
+        }
+        switch result {
+        case .success(let snapshot):
+            return snapshot
+        case .failure(let error) where error.isInvalidFlagSet:
             let first = error.errors.first.map { "; first: \($0)" } ?? ""
             throw CLIError("the flags at \(label) are invalid (\(error.errors.count) errors\(first)); run `halyard validate --rev \(label)`")
+        case .failure(let error):
+            throw CLIError(error.description, exitCode: 2)
         }
     }
 
@@ -118,14 +127,14 @@ struct Diff: ParsableCommand {
         return out
     }
 
-    private static func summary(_ flag: Flag?) -> String {
+    private static func summary(_ flag: HalyardRules.Flag?) -> String {
         guard let flag else { return "" }
         if !flag.active { return "inactive: everybody gets `\(flag.baseState)`" }
         let groups = flag.rules.count
         return "active, \(groups) rule group\(groups == 1 ? "" : "s"), baseState `\(flag.baseState)`"
     }
 
-    private static func details(_ old: Flag?, _ new: Flag?) -> String {
+    private static func details(_ old: HalyardRules.Flag?, _ new: HalyardRules.Flag?) -> String {
         guard let old, let new else { return "" }
         var notes: [String] = []
         if old.active != new.active {
@@ -143,7 +152,7 @@ struct Diff: ParsableCommand {
         return notes.joined(separator: "; ")
     }
 
-    private static func percentages(_ flag: Flag) -> [Int] {
+    private static func percentages(_ flag: HalyardRules.Flag) -> [Int] {
         flag.rules.flatMap { $0 }.compactMap { rule in
             if case .percentage(let basisPoints, _) = rule { return basisPoints }
             return nil

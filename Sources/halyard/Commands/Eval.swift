@@ -28,7 +28,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Read the flag at this revision instead of the working tree.")
     var rev: String?
 
-    @Flag(help: "Also print the reason and the matching rule group.")
+    @ArgumentParser.Flag(help: "Also print the reason and the matching rule group.")
     var explain = false
 
     func run() throws {

@@ -2,11 +2,7 @@ import ArgumentParser
 import HalyardGit
 import HalyardSync
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// `halyard history`: the audit trail of a flag, an environment or every flag, straight from `git log`.
 struct History: ParsableCommand {

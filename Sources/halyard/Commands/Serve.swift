@@ -9,11 +9,7 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// `halyard serve`: the watcher, the webhook deliverer and the HTTP API in one service group.
 struct Serve: AsyncParsableCommand {

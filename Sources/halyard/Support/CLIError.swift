@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HalyardGit
 import HalyardSync
 
@@ -47,15 +48,6 @@ func printError(_ line: String) {
 /// Standard error as a `TextOutputStream`.
 struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
-        var string = string
-        string.withUTF8 { bytes in
-            _ = fwrite(bytes.baseAddress, 1, bytes.count, stderr)
-        }
+        FileHandle.standardError.write(Data(string.utf8))
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

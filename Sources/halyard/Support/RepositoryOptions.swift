@@ -3,11 +3,7 @@ import HalyardGit
 import HalyardRules
 import HalyardSync
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// Where the flag repository is, shared by the read-only commands.
 struct RepositoryOptions: ParsableArguments {

@@ -1,12 +1,9 @@
 import Configuration
 import HalyardNotify
 import HalyardRules
+import SystemPackage
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// Everything `halyard serve` reads at start-up, from CLI flags over `HALYARD_*` environment variables over the JSON
 /// config file (DESIGN §8).

@@ -9,12 +9,9 @@ import Metrics
 import NIOCore
 import Prometheus
 import ServiceLifecycle
+import UnixSignals
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 
 /// Wires the watcher, the webhook deliverer and the HTTP API into one `ServiceGroup` and runs it until SIGTERM/SIGINT.
 struct ServeRunner {
@@ -84,9 +81,10 @@ struct ServeRunner {
             logger: logger
         )
         let mode = settings.repoURL == "." ? "local mode, \(FileManager.default.currentDirectoryPath)" : settings.repoURL
+        let startLogger = logger
         let app = api.makeApplication { channel in
             let port = channel.localAddress?.port ?? settings.port
-            logger.notice("halyard is serving", metadata: ["url": "http://\(settings.host):\(port)", "repository": "\(mode)"])
+            startLogger.notice("halyard is serving", metadata: ["url": "http://\(settings.host):\(port)", "repository": "\(mode)"])
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
@@ -126,7 +124,7 @@ struct ServeRunner {
         return nil
     }
 
-    private func fail(_ message: String) -> Error {
+    private func fail(_ message: String) -> any Error {
         printError("error: \(message)")
         return ExitCode.failure
     }
