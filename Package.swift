@@ -129,6 +129,14 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
-        .testTarget(name: "HalyardCLITests", dependencies: ["halyard"]),
+        .testTarget(
+            name: "HalyardCLITests",
+            dependencies: [
+                "halyard",
+                "HalyardNotify",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
     ]
 )
