@@ -144,10 +144,15 @@ struct Diff: ParsableCommand {
         if old.rules != new.rules {
             let oldPercent = percentages(old)
             let newPercent = percentages(new)
-            if oldPercent != newPercent && !newPercent.isEmpty {
+            let rolloutChanged = oldPercent != newPercent && !newPercent.isEmpty
+            if rolloutChanged {
                 notes.append("rollout " + oldPercent.map(Self.percent).joined(separator: ", ") + " → " + newPercent.map(Self.percent).joined(separator: ", "))
             }
-            notes.append("rules: \(old.rules.count) → \(new.rules.count) group\(new.rules.count == 1 ? "" : "s")")
+            if old.rules.count != new.rules.count {
+                notes.append("rules: \(old.rules.count) → \(new.rules.count) group\(new.rules.count == 1 ? "" : "s")")
+            } else if !rolloutChanged {
+                notes.append("targeting rules changed")
+            }
         }
         return notes.joined(separator: "; ")
     }
