@@ -1,0 +1,281 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Halyard open source project
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import GRDB
+
+// MARK: - API
+
+extension StateDatabase {
+    /// Records a newly applied commit and enqueues its webhooks, atomically.
+    ///
+    /// In one transaction this stores `state` and, for every non-empty change, one message per enabled subscription
+    /// whose environments include the change's environment. When such a subscription still has a pending message for
+    /// that environment, the two are coalesced (DESIGN §7): the pending message is replaced by one with a new
+    /// `webhook-id` whose change runs from the oldest `previousCommit` to the new commit
+    /// (``EnvironmentChange/coalesce(_:_:)``), and dropped when that net change is empty.
+    ///
+    /// A ``WebhookDeliverer`` running on this database is woken automatically when messages were enqueued.
+    ///
+    /// - Parameters:
+    ///   - state: The applied commit and each environment's last change.
+    ///   - changes: The effective changes per environment; empty ones are ignored.
+    ///   - fetchedAt: When the commit was fetched, for `halyard_propagation_seconds`. A coalesced message keeps the
+    ///     earlier time, so the metric measures how long the oldest change waited.
+    ///   - flagsBaseURL: The service's base URL, as in `http://127.0.0.1:8080`, for `data.flagsUrl`.
+    /// - Returns: The number of messages enqueued (new or replacing a pending one).
+    @discardableResult
+    public func recordApplied(
+        _ state: AppliedState,
+        changes: [EnvironmentChange],
+        fetchedAt: Date,
+        flagsBaseURL: String
+    ) throws(NotifyError) -> Int {
+        let now = self.clock.now()
+        let enqueued = try self.writeOutbox { db in
+            try Self.saveAppliedState(state, in: db)
+            let changes = changes.filter { !$0.isEmpty }
+            guard !changes.isEmpty else { return 0 }
+            let subscriptions = try Row.fetchAll(db, sql: "SELECT id, environments FROM subscription WHERE disabled = 0").map { row in
+                (id: row["id"] as String, environments: Set(try Self.decodeEnvironments(row["environments"])))
+            }
+            var enqueued = 0
+            for change in changes {
+                for subscription in subscriptions where subscription.environments.contains(change.environment) {
+                    if try Self.enqueue(
+                        change,
+                        subscriptionID: subscription.id,
+                        now: now,
+                        fetchedAt: fetchedAt,
+                        flagsBaseURL: flagsBaseURL,
+                        in: db
+                    ) {
+                        enqueued += 1
+                    }
+                }
+            }
+            return enqueued
+        }
+        if enqueued > 0 {
+            self.notifyEnqueued()
+        }
+        return enqueued
+    }
+
+    /// The number of messages waiting in the outbox.
+    public func pendingMessageCount() throws(NotifyError) -> Int {
+        try self.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    }
+
+    /// The messages waiting in the outbox, soonest due first, optionally only those of one subscription.
+    public func pendingMessages(subscriptionID: String? = nil) throws(NotifyError) -> [PendingMessage] {
+        try self.read { db in
+            let rows: [Row]
+            if let subscriptionID {
+                rows = try Row.fetchAll(
+                    db,
+                    sql: "SELECT * FROM outbox WHERE subscription_id = ? ORDER BY next_attempt_at, id",
+                    arguments: [subscriptionID]
+                )
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM outbox ORDER BY next_attempt_at, id")
+            }
+            return try rows.map { row in
+                PendingMessage(
+                    messageID: row["message_id"],
+                    subscriptionID: row["subscription_id"],
+                    environment: row["environment"],
+                    change: try Self.decodeChange(row["change"]),
+                    body: Array(row["body"] as Data),
+                    enqueuedAt: Date(timeIntervalSince1970: row["enqueued_at"]),
+                    fetchedAt: Date(timeIntervalSince1970: row["fetched_at"]),
+                    attempts: row["attempts"],
+                    nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"])
+                )
+            }
+        }
+    }
+}
+
+// MARK: - Enqueueing
+
+extension StateDatabase {
+    /// Inserts a message, or coalesces it with the pending one of the same subscription and environment.
+    /// - Returns: Whether a message is now pending for it.
+    static func enqueue(
+        _ change: EnvironmentChange,
+        subscriptionID: String,
+        now: Date,
+        fetchedAt: Date,
+        flagsBaseURL: String,
+        in db: Database
+    ) throws -> Bool {
+        let pending = try Row.fetchOne(
+            db,
+            sql: "SELECT id, change, fetched_at, next_attempt_at FROM outbox WHERE subscription_id = ? AND environment = ?",
+            arguments: [subscriptionID, change.environment]
+        )
+        guard let pending else {
+            try db.execute(
+                sql: """
+                    INSERT INTO outbox (message_id, subscription_id, environment, commit_sha, change, body, enqueued_at,
+                        fetched_at, attempts, next_attempt_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+                    """,
+                arguments: [
+                    RandomID.make(prefix: "msg_"), subscriptionID, change.environment, change.commit, try Self.encodeChange(change),
+                    Data(WebhookPayload.body(for: change, enqueuedAt: now, flagsBaseURL: flagsBaseURL)),
+                    now.timeIntervalSince1970, fetchedAt.timeIntervalSince1970, now.timeIntervalSince1970,
+                ]
+            )
+            return true
+        }
+        let rowID: Int64 = pending["id"]
+        guard let merged = EnvironmentChange.coalesce(try Self.decodeChange(pending["change"]), change) else {
+            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [rowID])
+            return false
+        }
+        // A new webhook-id and body; the retry schedule of the replaced message is kept, so a failing receiver is not
+        // hammered by every new commit. An attempt of the replaced message still in flight completes harmlessly: its
+        // outcome is applied by message id, which no longer exists.
+        let olderFetchedAt: Double = pending["fetched_at"]
+        let pendingNextAttempt: Double = pending["next_attempt_at"]
+        try db.execute(
+            sql: """
+                UPDATE outbox SET message_id = ?, commit_sha = ?, change = ?, body = ?, enqueued_at = ?, fetched_at = ?,
+                    attempts = 0, next_attempt_at = ?
+                WHERE id = ?
+                """,
+            arguments: [
+                RandomID.make(prefix: "msg_"), merged.commit, try Self.encodeChange(merged),
+                Data(WebhookPayload.body(for: merged, enqueuedAt: now, flagsBaseURL: flagsBaseURL)),
+                now.timeIntervalSince1970, min(olderFetchedAt, fetchedAt.timeIntervalSince1970),
+                max(now.timeIntervalSince1970, pendingNextAttempt), rowID,
+            ]
+        )
+        return true
+    }
+
+    static func encodeChange(_ change: EnvironmentChange) throws -> String {
+        String(decoding: try JSONEncoder.sorted.encode(change), as: UTF8.self)
+    }
+
+    static func decodeChange(_ json: String) throws -> EnvironmentChange {
+        try JSONDecoder().decode(EnvironmentChange.self, from: Data(json.utf8))
+    }
+}
+
+// MARK: - Delivery (used by WebhookDeliverer)
+
+/// A message claimed for one delivery attempt, with what is needed to send it.
+struct OutboxMessage: Sendable {
+    var messageID: String
+    var subscriptionID: String
+    var url: String
+    var secret: String
+    var environment: String
+    var commit: String
+    var body: [UInt8]
+    var enqueuedAt: Date
+    var fetchedAt: Date
+    var attempts: Int
+}
+
+/// What happened to one delivery attempt, and so what to do with the message.
+enum DeliveryOutcome: Sendable {
+    /// 2xx: remove the message.
+    case delivered
+    /// Try again at this time.
+    case retry(at: Date)
+    /// Given up after the maximum age: remove the message.
+    case dead
+    /// 410 Gone: disable the subscription and drop its pending messages.
+    case gone
+}
+
+extension StateDatabase {
+    /// The due messages to send now, at most one per subscription and none for `busySubscriptions`, and the time the
+    /// next message becomes due (`nil` when none is waiting or when `limit` due messages were found).
+    func dueMessages(now: Date, busySubscriptions: Set<String>, limit: Int) throws(NotifyError) -> (messages: [OutboxMessage], nextDue: Date?) {
+        try self.read { db in
+            let candidates = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT o.id, o.subscription_id, o.next_attempt_at FROM outbox o
+                    JOIN subscription s ON s.id = o.subscription_id
+                    WHERE s.disabled = 0 ORDER BY o.next_attempt_at, o.id
+                    """
+            )
+            let nowSeconds = now.timeIntervalSince1970
+            var busy = busySubscriptions
+            var picked: [Int64] = []
+            var nextDue: Double?
+            var saturated = false
+            for row in candidates {
+                let subscriptionID: String = row["subscription_id"]
+                guard !busy.contains(subscriptionID) else { continue }
+                let nextAttempt: Double = row["next_attempt_at"]
+                if nextAttempt <= nowSeconds {
+                    if picked.count < limit {
+                        picked.append(row["id"])
+                        busy.insert(subscriptionID)
+                    } else {
+                        saturated = true
+                        break
+                    }
+                } else {
+                    nextDue = nextDue.map { min($0, nextAttempt) } ?? nextAttempt
+                    break  // sorted by time: nothing later is due
+                }
+            }
+            guard !picked.isEmpty else {
+                return ([], nextDue.map(Date.init(timeIntervalSince1970:)))
+            }
+            let placeholders = Array(repeating: "?", count: picked.count).joined(separator: ",")
+            let messages = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT o.*, s.url, s.secret FROM outbox o JOIN subscription s ON s.id = o.subscription_id
+                    WHERE o.id IN (\(placeholders)) ORDER BY o.next_attempt_at, o.id
+                    """,
+                arguments: StatementArguments(picked)
+            ).map { row in
+                OutboxMessage(
+                    messageID: row["message_id"],
+                    subscriptionID: row["subscription_id"],
+                    url: row["url"],
+                    secret: row["secret"],
+                    environment: row["environment"],
+                    commit: row["commit_sha"],
+                    body: Array(row["body"] as Data),
+                    enqueuedAt: Date(timeIntervalSince1970: row["enqueued_at"]),
+                    fetchedAt: Date(timeIntervalSince1970: row["fetched_at"]),
+                    attempts: row["attempts"]
+                )
+            }
+            return (messages, saturated ? nil : nextDue.map(Date.init(timeIntervalSince1970:)))
+        }
+    }
+
+    /// Applies the outcome of one attempt and appends it to the delivery log, in one transaction.
+    func complete(_ message: OutboxMessage, attempt: DeliveryAttempt, outcome: DeliveryOutcome) throws(NotifyError) {
+        try self.writeOutbox { db in
+            switch outcome {
+            case .delivered, .dead:
+                try db.execute(sql: "DELETE FROM outbox WHERE message_id = ?", arguments: [message.messageID])
+            case .retry(let date):
+                try db.execute(
+                    sql: "UPDATE outbox SET attempts = ?, next_attempt_at = ? WHERE message_id = ?",
+                    arguments: [attempt.attempt, date.timeIntervalSince1970, message.messageID]
+                )
+            case .gone:
+                try db.execute(sql: "UPDATE subscription SET disabled = 1 WHERE id = ?", arguments: [message.subscriptionID])
+                try db.execute(sql: "DELETE FROM outbox WHERE subscription_id = ?", arguments: [message.subscriptionID])
+            }
+            try Self.appendDelivery(attempt, subscriptionID: message.subscriptionID, in: db)
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Halyard open source project
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import GRDB
+import Metrics
+import Synchronization
+
+/// Halyard's durable state in one SQLite file: the applied commit, webhook subscriptions, the outbox of webhook
+/// messages and the delivery log.
+///
+/// Keeping the applied commit and the outbox in the same database is what makes webhooks crash-proof:
+/// ``recordApplied(_:changes:fetchedAt:flagsBaseURL:)`` records a new commit and enqueues its messages in one
+/// transaction, so after a crash either both happened or neither did (and the restarted service diffs again from the
+/// commit it had applied). ``WebhookDeliverer`` removes a message only after the receiver acknowledged it.
+///
+/// The database uses WAL mode, so readers (status pages, the deliverer) never block the writer. All methods are
+/// synchronous and safe to call from any thread or task.
+///
+/// ```swift
+/// let database = try StateDatabase(path: ".halyard/state.sqlite")
+/// try database.replaceStaticSubscriptions(config.subscriptions)
+/// let enqueued = try database.recordApplied(state, changes: changes, fetchedAt: fetchedAt, flagsBaseURL: "http://127.0.0.1:8080")
+/// if enqueued > 0 { deliverer.wake() }
+/// ```
+public final class StateDatabase: Sendable {
+    /// The path of the SQLite file.
+    public let path: String
+    let pool: DatabasePool
+    let clock: any WebhookClock
+    let pendingGauge: Gauge
+    private let enqueueObservers = Mutex<(next: Int, observers: [Int: @Sendable () -> Void])>((0, [:]))
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// - Parameters:
+    ///   - path: The SQLite file. Missing parent directories are created.
+    ///   - clock: The source of "now" for enqueue and creation times; tests inject a manual clock.
+    /// - Throws: ``NotifyError/Code/database`` when the file cannot be created, opened or migrated.
+    public init(path: String, clock: any WebhookClock = SystemWebhookClock()) throws(NotifyError) {
+        self.path = path
+        self.clock = clock
+        self.pendingGauge = Gauge(label: "halyard_webhook_pending")
+        do {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            configuration.foreignKeysEnabled = true
+            configuration.prepareDatabase { db in
+                // WAL with synchronous=NORMAL survives any process crash. A power loss can only lose the last
+                // transactions as a whole, and the applied commit and its messages are always in the same one.
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            }
+            self.pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(self.pool)
+        } catch {
+            throw .database(path, String(describing: error))
+        }
+        try self.refreshPendingGauge()
+    }
+
+    // MARK: - Applied state
+
+    /// The commit applied last, or `nil` for a fresh service.
+    public func appliedState() throws(NotifyError) -> AppliedState? {
+        try self.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT commit_sha, applied_at, last_change FROM applied_state WHERE id = 1") else {
+                return nil
+            }
+            let lastChange = try JSONDecoder().decode([String: String].self, from: Data((row["last_change"] as String).utf8))
+            return AppliedState(
+                commit: row["commit_sha"],
+                appliedAt: Date(timeIntervalSince1970: row["applied_at"]),
+                lastChange: lastChange
+            )
+        }
+    }
+
+    static func saveAppliedState(_ state: AppliedState, in db: Database) throws {
+        let lastChange = String(decoding: try JSONEncoder.sorted.encode(state.lastChange), as: UTF8.self)
+        try db.execute(
+            sql: """
+                INSERT INTO applied_state (id, commit_sha, applied_at, last_change) VALUES (1, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET commit_sha = excluded.commit_sha, applied_at = excluded.applied_at,
+                    last_change = excluded.last_change
+                """,
+            arguments: [state.commit, state.appliedAt.timeIntervalSince1970, lastChange]
+        )
+    }
+
+    // MARK: - Enqueue observers
+
+    /// Registers a closure called after messages were enqueued; ``WebhookDeliverer`` uses it to wake itself, so a
+    /// caller that forgets ``WebhookDeliverer/wake()`` still gets its messages sent at once.
+    func addEnqueueObserver(_ observer: @escaping @Sendable () -> Void) -> Int {
+        self.enqueueObservers.withLock { state in
+            state.next += 1
+            state.observers[state.next] = observer
+            return state.next
+        }
+    }
+
+    func removeEnqueueObserver(_ token: Int) {
+        _ = self.enqueueObservers.withLock { $0.observers.removeValue(forKey: token) }
+    }
+
+    func notifyEnqueued() {
+        for observer in self.enqueueObservers.withLock({ Array($0.observers.values) }) {
+            observer()
+        }
+    }
+
+    // MARK: - Access helpers
+
+    func read<T>(_ body: (Database) throws -> T) throws(NotifyError) -> T {
+        do {
+            return try self.pool.read(body)
+        } catch let error as NotifyError {
+            throw error
+        } catch {
+            throw .database(self.path, String(describing: error))
+        }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws(NotifyError) -> T {
+        do {
+            return try self.pool.write(body)
+        } catch let error as NotifyError {
+            throw error
+        } catch {
+            throw .database(self.path, String(describing: error))
+        }
+    }
+
+    /// Runs a write that changes the outbox, then refreshes `halyard_webhook_pending`.
+    func writeOutbox<T>(_ body: (Database) throws -> T) throws(NotifyError) -> T {
+        let (result, pending) = try self.write { db in
+            let result = try body(db)
+            return (result, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0)
+        }
+        self.pendingGauge.record(pending)
+        return result
+    }
+
+    func refreshPendingGauge() throws(NotifyError) {
+        self.pendingGauge.record(try self.pendingMessageCount())
+    }
+
+    // MARK: - Schema
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE applied_state (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        commit_sha TEXT NOT NULL,
+                        applied_at REAL NOT NULL,
+                        last_change TEXT NOT NULL
+                    );
+                    CREATE TABLE subscription (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        url TEXT NOT NULL,
+                        environments TEXT NOT NULL,
+                        secret TEXT NOT NULL,
+                        created_at REAL NOT NULL,
+                        disabled INTEGER NOT NULL DEFAULT 0,
+                        is_static INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        message_id TEXT NOT NULL UNIQUE,
+                        subscription_id TEXT NOT NULL REFERENCES subscription(id) ON DELETE CASCADE,
+                        environment TEXT NOT NULL,
+                        commit_sha TEXT NOT NULL,
+                        change TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        enqueued_at REAL NOT NULL,
+                        fetched_at REAL NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL NOT NULL,
+                        UNIQUE (subscription_id, environment)
+                    );
+                    CREATE INDEX outbox_next_attempt ON outbox(next_attempt_at);
+                    CREATE TABLE delivery_log (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        subscription_id TEXT NOT NULL REFERENCES subscription(id) ON DELETE CASCADE,
+                        message_id TEXT NOT NULL,
+                        environment TEXT NOT NULL,
+                        commit_sha TEXT NOT NULL,
+                        attempt INTEGER NOT NULL,
+                        at REAL NOT NULL,
+                        status INTEGER,
+                        duration REAL NOT NULL,
+                        error TEXT,
+                        result TEXT NOT NULL
+                    );
+                    CREATE INDEX delivery_log_subscription ON delivery_log(subscription_id, id);
+                    """
+            )
+        }
+        return migrator
+    }
+}
+
+extension Date {
+    /// The date as stored (seconds since 1970 as a double), so a value returned to the caller equals the one read back.
+    var storable: Date {
+        Date(timeIntervalSince1970: self.timeIntervalSince1970)
+    }
+}
+
+extension JSONEncoder {
+    /// An encoder with sorted keys, so stored JSON is deterministic.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

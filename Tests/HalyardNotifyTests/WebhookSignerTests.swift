@@ -1,0 +1,48 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Halyard open source project
+//
+//===----------------------------------------------------------------------===//
+
+import HalyardNotify
+import Testing
+
+struct WebhookSignerTests {
+    @Test func testStandardWebhooksVector() throws {
+        let signer = try WebhookSigner(secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        let signature = signer.signature(
+            id: "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            timestamp: 1_614_265_330,
+            body: Array(#"{"test": 2432232314}"#.utf8)
+        )
+        #expect(signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
+    }
+
+    @Test func testSignatureDependsOnEveryPart() throws {
+        let signer = try WebhookSigner(secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        let body = Array(#"{"test": 2432232314}"#.utf8)
+        let reference = signer.signature(id: "msg_1", timestamp: 1, body: body)
+        #expect(signer.signature(id: "msg_2", timestamp: 1, body: body) != reference)
+        #expect(signer.signature(id: "msg_1", timestamp: 2, body: body) != reference)
+        #expect(signer.signature(id: "msg_1", timestamp: 1, body: body + [0x20]) != reference)
+    }
+
+    @Test(arguments: ["MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_", "whsec_not base64!", "whsec"])
+    func testRejectsMalformedSecrets(secret: String) {
+        #expect(throws: NotifyError.self) { try WebhookSigner(secret: secret) }
+        do {
+            _ = try WebhookSigner(secret: secret)
+        } catch {
+            #expect(error.code == .invalidSecret)
+            #expect(!error.description.contains(secret) || secret.count < 8)
+        }
+    }
+
+    @Test func testGeneratedSecretsAreValidAndDistinct() throws {
+        let first = WebhookSigner.generateSecret()
+        let second = WebhookSigner.generateSecret()
+        #expect(first.hasPrefix("whsec_"))
+        #expect(first != second)
+        _ = try WebhookSigner(secret: first)
+    }
+}
