@@ -177,7 +177,8 @@ extension SnapshotLoader {
     struct Builder {
         let flagsDirectory: String
         private var files: [String: Snapshot.FileRecord]
-        private var touched: Set<String> = []
+        /// Paths added in this load that did not make it into `files` (invalid ones), so an invalid-only directory is not "missing".
+        private var rejectedPaths = 0
         private var removedFlags: [String: Set<String>] = [:]
         private var addedFlags: [String: [String: LoadedFlag]] = [:]
         private var diagnostics: [Diagnostic] = []
@@ -187,7 +188,7 @@ extension SnapshotLoader {
             self.files = previous?.filesByPath ?? [:]
         }
 
-        var isEmpty: Bool { files.isEmpty }
+        var isEmpty: Bool { files.isEmpty && rejectedPaths == 0 }
 
         mutating func missingDirectory(at commit: String) {
             diagnostics.append(
@@ -220,6 +221,7 @@ extension SnapshotLoader {
             let relative = String(path.dropFirst(prefix.count))
             let classification = FlagPath.classify(relative)
             func error(_ message: String, hint: String? = nil) {
+                rejectedPaths += 1
                 diagnostics.append(Diagnostic(severity: .error, file: path, pointer: "", message: message, hint: hint))
             }
             switch kind {
@@ -253,10 +255,14 @@ extension SnapshotLoader {
                 let result = FlagDecoder.decode(try bytes(), id: id, file: path)
                 let warnings = result.diagnostics.filter { $0.severity == .warning }
                 diagnostics.append(contentsOf: result.diagnostics.filter { $0.severity == .error })
-                guard let flag = result.flag else { return }
+                guard let flag = result.flag else {
+                    rejectedPaths += 1
+                    return
+                }
                 files[path] = .init(blobID: blobID, environment: environment, flagID: id, warnings: warnings)
                 addedFlags[environment, default: [:]][id] = LoadedFlag(flag: flag, file: path, blobID: blobID)
             } catch {
+                rejectedPaths += 1
                 if error.isInvalidFlagSet {
                     diagnostics.append(contentsOf: error.diagnostics)
                 } else {

@@ -1,0 +1,153 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Halyard open source project
+//
+//===----------------------------------------------------------------------===//
+
+import HalyardNotify
+import HalyardSync
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+
+/// The HTTP API of `halyard serve` (DESIGN §6): flags, evaluation, SSE, status, refresh triggers and subscriptions.
+///
+/// It reads what the watcher produced (the ``FlagStore``) and asks for more through two closures, `refresh` and
+/// `changesSince`, rather than holding the ``FlagWatcher`` itself: the `serve` command passes the watcher's methods,
+/// and tests can pass anything. Build the router with ``makeRouter()``, or a ready `Service` with
+/// ``makeApplication(onServerRunning:)`` and run it in the same `ServiceGroup` as the watcher and the deliverer.
+///
+/// ```swift
+/// let registry = PrometheusCollectorRegistry()
+/// MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+/// let store = FlagStore()
+/// let hub = EventHub()
+/// let database = try StateDatabase(path: dataDir + "/state.sqlite")
+/// let watcher = FlagWatcher(configuration: watch, store: store, database: database, listeners: [hub, deliverer],
+///                           logger: logger)
+/// let api = HTTPAPI(configuration: http, store: store, watcher: watcher, database: database, events: hub,
+///                   metricsRegistry: registry, logger: logger)
+/// let group = ServiceGroup(services: [watcher, deliverer, api.makeApplication()], gracefulShutdownSignals: [.sigterm, .sigint],
+///                          logger: logger)
+/// try await group.run()
+/// ```
+public struct HTTPAPI: Sendable {
+    /// Asks the watcher for an immediate fetch.
+    public typealias Refresh = @Sendable () -> Void
+    /// The change of one environment from a commit to what is served now; `nil` when the commit is unknown.
+    public typealias ChangesSince = @Sendable (_ commit: String, _ environment: String) async -> EnvironmentChangeSet?
+
+    let configuration: HTTPAPIConfiguration
+    let store: FlagStore
+    let refresh: Refresh
+    let changesSince: ChangesSince
+    let database: StateDatabase
+    let events: EventHub
+    let metricsRegistry: PrometheusCollectorRegistry
+    let logger: Logger
+    let flagsBodies = FlagsBodyCache()
+    let requestCounters: RequestCounters
+    let sseClients: Prometheus.Gauge
+    /// Read tokens with empty entries dropped.
+    let readTokens: [String]
+    /// The admin token, `nil` when unset or empty.
+    let adminToken: String?
+    /// The git hook secret, `nil` when unset or empty.
+    let gitHookSecret: String?
+
+    /// Creates the API over closures for the watcher's two entry points.
+    ///
+    /// - Parameters:
+    ///   - configuration: Listening address, tokens and limits.
+    ///   - store: The served flags and the watcher status.
+    ///   - refresh: Called by `POST /v1/refresh` and `POST /v1/hooks/git`; must return at once.
+    ///   - changesSince: Answers SSE catch-up requests (`Last-Event-ID`), usually ``FlagWatcher/changes(since:environment:)``.
+    ///   - database: Subscriptions and their delivery logs.
+    ///   - events: The hub that the watcher publishes to; SSE clients subscribe there.
+    ///   - metricsRegistry: The registry that `/metrics` shows and that the HTTP metrics are created in.
+    ///   - logger: For unexpected errors only; requests are not logged.
+    public init(
+        configuration: HTTPAPIConfiguration,
+        store: FlagStore,
+        refresh: @escaping Refresh,
+        changesSince: @escaping ChangesSince,
+        database: StateDatabase,
+        events: EventHub,
+        metricsRegistry: PrometheusCollectorRegistry,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.refresh = refresh
+        self.changesSince = changesSince
+        self.database = database
+        self.events = events
+        self.metricsRegistry = metricsRegistry
+        self.logger = logger
+        self.requestCounters = RequestCounters(registry: metricsRegistry)
+        self.sseClients = metricsRegistry.makeGauge(
+            descriptor: MetricNameDescriptor(metricName: "halyard_sse", unitName: "clients", helpText: "Connected SSE clients.")
+        )
+        self.readTokens = configuration.readTokens.filter { !$0.isEmpty }
+        self.adminToken = configuration.adminToken.flatMap { $0.isEmpty ? nil : $0 }
+        self.gitHookSecret = configuration.gitHookSecret.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Creates the API over a running ``FlagWatcher``.
+    public init(
+        configuration: HTTPAPIConfiguration,
+        store: FlagStore,
+        watcher: FlagWatcher,
+        database: StateDatabase,
+        events: EventHub,
+        metricsRegistry: PrometheusCollectorRegistry,
+        logger: Logger
+    ) {
+        self.init(
+            configuration: configuration,
+            store: store,
+            refresh: { watcher.requestRefresh() },
+            changesSince: { commit, environment in await watcher.changes(since: commit, environment: environment) },
+            database: database,
+            events: events,
+            metricsRegistry: metricsRegistry,
+            logger: logger
+        )
+    }
+
+    /// Builds the router with every route of DESIGN §6, the error and metrics middleware, and 405 answers.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(counters: requestCounters))
+        router.add(middleware: ErrorMiddleware(logger: logger))
+        var routes = RouteTable(router: router)
+        addHealthRoutes(to: &routes)
+        addFlagRoutes(to: &routes)
+        addStreamRoutes(to: &routes)
+        addTriggerRoutes(to: &routes)
+        addSubscriptionRoutes(to: &routes)
+        addOFREPRoutes(to: &routes)
+        addOpenAPIRoutes(to: &routes)
+        routes.finish()
+        return router
+    }
+
+    /// Builds the HTTP server as a `Service`, listening on the configured host and port.
+    ///
+    /// - Parameter onServerRunning: Called with the listening channel once the server is up (its `localAddress` tells
+    ///   the port when the configured port is 0).
+    public func makeApplication(
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> Application<RouterResponder<BasicRequestContext>> {
+        Application(
+            router: makeRouter(),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: configuration.serverName
+            ),
+            onServerRunning: onServerRunning,
+            logger: logger
+        )
+    }
+}

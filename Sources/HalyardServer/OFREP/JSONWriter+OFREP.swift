@@ -1,0 +1,55 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Halyard open source project
+//
+//===----------------------------------------------------------------------===//
+
+import HalyardRules
+
+/// The OFREP answer bodies, written by hand: they are on the hottest route of the server.
+extension JSONWriter {
+    /// One evaluation: `{"key", "value", "reason", "variant", "metadata"}`.
+    ///
+    /// `variant` is `"on"` or `"off"` after the value. `metadata` holds the flag's own scalar metadata (OFREP metadata
+    /// values are booleans, strings or numbers; nested values are left out) and `commit`, the served commit, which
+    /// wins over a flag metadata key of the same name.
+    mutating func ofrepEvaluation(flagKey: String, _ evaluation: Evaluation, flag: Flag, commit: String) {
+        objectStart()
+        key("key")
+        string(flagKey)
+        key("value")
+        bool(evaluation.value)
+        key("reason")
+        string(evaluation.reason.rawValue)
+        key("variant")
+        string(evaluation.value ? "on" : "off")
+        key("metadata")
+        objectStart()
+        if !flag.metadata.isEmpty {
+            ofrepScalarMetadata(flag.metadata)
+        }
+        key("commit")
+        string(commit)
+        objectEnd()
+        objectEnd()
+    }
+
+    private mutating func ofrepScalarMetadata(_ metadata: [String: JSONValue]) {
+        let names = metadata.count == 1 ? Array(metadata.keys) : metadata.keys.sorted()
+        for name in names where name != "commit" {
+            switch metadata[name]! {
+            case .string(let text):
+                key(name)
+                string(text)
+            case .bool(let flag):
+                key(name)
+                bool(flag)
+            case .number(let number):
+                key(name)
+                json(.number(number))
+            case .null, .array, .object:
+                continue
+            }
+        }
+    }
+}

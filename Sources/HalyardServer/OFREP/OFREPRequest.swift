@@ -1,0 +1,60 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Halyard open source project
+//
+//===----------------------------------------------------------------------===//
+
+import HalyardRules
+import HalyardSync
+import NIOCore
+
+/// The body of an OFREP evaluation request, `{"context": {...}}`, read into rule attributes.
+///
+/// The context is the user's attributes as they are, `targetingKey` included, so a rule can name `targetingKey`
+/// like any other attribute. The reading is lenient where OFREP allows it: an empty body, a body without `context` and
+/// a `null` context all mean an empty context (providers send `{}` when the application gave no context), and a
+/// missing `targetingKey` is fine because no Halyard rule requires one. Other members of the body are ignored.
+struct OFREPRequest {
+    /// The attributes rules see.
+    let attributes: [String: JSONValue]
+
+    /// Reads a request body.
+    ///
+    /// - Throws: ``OFREPError`` `PARSE_ERROR` when the body is not a JSON object, `INVALID_CONTEXT` when `context` is
+    ///   not an object or `targetingKey` is neither a string nor `null`.
+    init(body: ByteBuffer) throws(OFREPError) {
+        guard body.readableBytes > 0 else {
+            attributes = [:]
+            return
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(body.readableBytesView)
+        } catch {
+            throw .parseError("request body is not valid JSON: \(error.description)")
+        }
+        guard case .object(let fields) = value else {
+            throw .parseError("request body must be a JSON object like {\"context\": {...}}, not \(value.typeDescription)")
+        }
+        switch fields["context"] {
+        case .none, .null?:
+            attributes = [:]
+        case .object(let context)?:
+            switch context["targetingKey"] {
+            case .none, .null?, .string?:
+                break
+            case let other?:
+                throw .invalidContext("context.targetingKey must be a string, not \(other.typeDescription)")
+            }
+            attributes = context
+        case let other?:
+            throw .invalidContext("context must be an object, not \(other.typeDescription)")
+        }
+    }
+
+    /// A hash of the context in its canonical form (sorted keys, shortest numbers): equal contexts hash equal
+    /// whatever their key order or spacing.
+    var contextHash: String {
+        Fingerprint.of(JSONValue.object(attributes).jsonText)
+    }
+}

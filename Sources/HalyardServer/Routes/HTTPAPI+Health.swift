@@ -1,0 +1,112 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Halyard open source project
+//
+//===----------------------------------------------------------------------===//
+
+import HTTPTypes
+import HalyardRules
+import HalyardSync
+import Hummingbird
+import NIOCore
+import Prometheus
+
+/// The unauthenticated operational routes: liveness, readiness, status and metrics.
+extension HTTPAPI {
+    func addHealthRoutes(to routes: inout RouteTable<BasicRequestContext>) {
+        routes.get("/healthz") { _, _ in
+            self.json(JSONWriter.object("status", "ok"))
+        }
+        routes.get("/readyz") { _, _ in
+            guard let state = self.store.current else { throw APIError.notReady }
+            return self.json { json in
+                json.objectStart()
+                json.key("status")
+                json.string("ready")
+                json.key("commit")
+                json.string(state.commit)
+                json.objectEnd()
+            }
+        }
+        routes.get("/v1/status") { _, _ in
+            self.status()
+        }
+        routes.get("/metrics") { _, _ in
+            var buffer = ByteBuffer()
+            buffer.writeBytes(self.metricsRegistry.emitToBuffer())
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: buffer)
+            )
+        }
+    }
+
+    /// `GET /v1/status`: the served commit, the watcher's health, a rejected tip and each environment.
+    func status() -> Response {
+        let state = store.current
+        let status = store.status
+        return json { json in
+            json.objectStart()
+            json.key("commit")
+            json.string(state?.commit)
+            json.key("appliedAt")
+            json.date(state?.appliedAt)
+            json.key("lastFetchAt")
+            json.date(status.lastFetchAt)
+            json.key("lastFetchError")
+            json.string(status.lastFetchError)
+            if let rejected = status.rejected {
+                json.key("rejected")
+                json.objectStart()
+                json.key("commit")
+                json.string(rejected.commit)
+                json.key("at")
+                json.date(rejected.at)
+                json.key("errors")
+                json.arrayStart()
+                for error in rejected.errors {
+                    json.diagnostic(error)
+                }
+                json.arrayEnd()
+                json.objectEnd()
+            }
+            json.key("environments")
+            json.objectStart()
+            if let state {
+                for name in state.snapshot.environmentNames {
+                    let environment = state.snapshot.environments[name]!
+                    json.key(name)
+                    json.objectStart()
+                    json.key("flags")
+                    json.int(environment.flags.count)
+                    json.key("digest")
+                    json.string(environment.digest)
+                    json.key("lastChange")
+                    json.string(state.lastChange[name])
+                    json.objectEnd()
+                }
+            }
+            json.objectEnd()
+            json.objectEnd()
+        }
+    }
+}
+
+extension JSONWriter {
+    /// `{file, pointer, message, hint?}`, as `validate --format json` prints it.
+    mutating func diagnostic(_ diagnostic: Diagnostic) {
+        objectStart()
+        key("file")
+        string(diagnostic.file)
+        key("pointer")
+        string(diagnostic.pointer)
+        key("message")
+        string(diagnostic.message)
+        if let hint = diagnostic.hint {
+            key("hint")
+            string(hint)
+        }
+        objectEnd()
+    }
+}

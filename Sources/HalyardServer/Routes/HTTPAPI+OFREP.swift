@@ -1,0 +1,203 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Halyard open source project
+//
+//===----------------------------------------------------------------------===//
+
+import HTTPTypes
+import HalyardRules
+import HalyardSync
+import Hummingbird
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+
+/// The OpenFeature Remote Evaluation Protocol (OFREP) of each environment (DESIGN §6, `shared/specs/ofrep-openapi.yaml`).
+///
+/// The OFREP base URL of an environment is `http://host:port/environments/{env}`, so any OpenFeature SDK with an OFREP
+/// provider evaluates Halyard flags without Halyard-specific code:
+///
+/// - `POST /environments/{env}/ofrep/v1/evaluate/flags/{key}`: one flag, `{key, value, reason, variant, metadata}`;
+/// - `POST /environments/{env}/ofrep/v1/evaluate/flags`: every flag, with `ETag` / `If-None-Match` and the
+///   `eventStreams` entry that points at the next route;
+/// - `GET /environments/{env}/ofrep/v1/events`: SSE `refetchEvaluation` events on each effective change (ADR-0008).
+///
+/// They are read routes: open unless read tokens are configured, then `Authorization: Bearer` or `X-API-Key`. Every
+/// error is answered in OFREP's shape, `{key?, errorCode, errorDetails}` (see ``OFREPError``).
+extension HTTPAPI {
+    func addOFREPRoutes(to routes: inout RouteTable<BasicRequestContext>) {
+        routes.post("/environments/{env}/ofrep/v1/evaluate/flags/{key}") { request, context in
+            let key = context.parameters.get("key") ?? ""
+            do {
+                return try await self.ofrepEvaluateFlag(key: key, request: request, context: context)
+            } catch let error as OFREPError {
+                return error.with(key: key).makeResponse()
+            } catch let error as APIError {
+                return OFREPError(error, key: key).makeResponse()
+            }
+        }
+        routes.post("/environments/{env}/ofrep/v1/evaluate/flags") { request, context in
+            do {
+                return try await self.ofrepEvaluateFlags(request: request, context: context)
+            } catch let error as OFREPError {
+                return error.makeResponse()
+            } catch let error as APIError {
+                return OFREPError(error).makeResponse()
+            }
+        }
+        routes.get("/environments/{env}/ofrep/v1/events") { request, context in
+            do throws(APIError) {
+                return try self.ofrepEvents(request: request, context: context)
+            } catch {
+                return OFREPError(error).makeResponse()
+            }
+        }
+    }
+
+    // MARK: - Evaluation
+
+    /// `POST …/evaluate/flags/{key}`: 200 with the evaluation, or 404 `FLAG_NOT_FOUND`.
+    private func ofrepEvaluateFlag(key: String, request: Request, context: BasicRequestContext) async throws -> Response {
+        try authorizeRead(request)
+        let state = try servedState()
+        let environment = try self.environment(context, in: state)
+        guard let loaded = environment.flags[key] else {
+            throw OFREPError.flagNotFound(key, environment: environment.name)
+        }
+        let body = try await collectBody(request)
+        let evaluationContext = EvaluationContext(try OFREPRequest(body: body).attributes)
+        let flag = loaded.flag
+        let evaluation = flag.evaluate(evaluationContext)
+        var json = JSONWriter(capacity: 192 + key.utf8.count)
+        json.ofrepEvaluation(flagKey: key, evaluation, flag: flag, commit: state.commit)
+        return self.json(json.byteBuffer)
+    }
+
+    /// `POST …/evaluate/flags`: every flag of the environment, in id order.
+    ///
+    /// The `ETag` is the environment digest and a hash of the context: it changes when a flag or the context does, so
+    /// a client polling with `If-None-Match` gets 304 until its evaluations may differ.
+    private func ofrepEvaluateFlags(request: Request, context: BasicRequestContext) async throws -> Response {
+        try authorizeRead(request)
+        let state = try servedState()
+        let environment = try self.environment(context, in: state)
+        let body = try await collectBody(request)
+        let parsed = try OFREPRequest(body: body)
+        let tag = environment.digest + "-" + parsed.contextHash
+        let headers: HTTPFields = [.eTag: EntityTag.quoted(tag)]
+        if EntityTag.ifNoneMatch(request.headers, matches: tag) {
+            return Response(status: .notModified, headers: headers)
+        }
+        let evaluationContext = EvaluationContext(parsed.attributes)
+        let commit = state.commit
+        var json = JSONWriter(capacity: 256 + environment.flags.count * 160)
+        json.objectStart()
+        json.key("flags")
+        json.arrayStart()
+        for id in environment.sortedIDs {
+            let flag = environment.flags[id]!.flag
+            json.ofrepEvaluation(flagKey: id, flag.evaluate(evaluationContext), flag: flag, commit: commit)
+        }
+        json.arrayEnd()
+        json.key("metadata")
+        json.objectStart()
+        json.key("environment")
+        json.string(environment.name)
+        json.key("commit")
+        json.string(commit)
+        json.objectEnd()
+        json.key("eventStreams")
+        json.arrayStart()
+        json.objectStart()
+        json.key("type")
+        json.string("sse")
+        json.key("endpoint")
+        json.objectStart()
+        json.key("requestUri")
+        json.string(Self.ofrepEventsPath(environment: environment.name))
+        json.objectEnd()
+        json.objectEnd()
+        json.arrayEnd()
+        json.objectEnd()
+        return self.json(json.byteBuffer, headers: headers)
+    }
+
+    /// The path of an environment's OFREP event stream, as the bulk answer announces it.
+    static func ofrepEventsPath(environment: String) -> String {
+        "/environments/\(environment)/ofrep/v1/events"
+    }
+
+    // MARK: - Events
+
+    /// `GET …/ofrep/v1/events`: the SSE stream of `refetchEvaluation` events.
+    private func ofrepEvents(request: Request, context: BasicRequestContext) throws(APIError) -> Response {
+        try authorizeRead(request)
+        let state = try servedState()
+        let environment = try self.environment(context, in: state).name
+        let lastEventID = request.headers[.lastEventID].map { String(Substring($0).trimmingSpaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+            body: ResponseBody { writer in
+                try await self.streamOFREPEvents(environment: environment, lastEventID: lastEventID, request: request, into: &writer)
+            }
+        )
+    }
+
+    /// Writes one client's events until it disconnects, the hub drops it or the server shuts down.
+    ///
+    /// A `Last-Event-ID` other than the environment's last change (or the served commit) gets one immediate event:
+    /// OFREP events carry no change list, so "something changed since then, re-fetch" is the whole catch-up.
+    private func streamOFREPEvents(
+        environment: String,
+        lastEventID: String?,
+        request: Request,
+        into writer: inout any ResponseBodyWriter
+    ) async throws {
+        // Subscribe before reading the store, so a commit applied from here on is either in the catch-up or an event.
+        let subscription = events.subscribe(environment: environment)
+        sseClients.increment()
+        let keepAlive = Task { [interval = configuration.sseKeepAlive, continuation = subscription.continuation] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }
+                if case .terminated = continuation.yield(.keepAlive) { break }
+            }
+        }
+        defer {
+            keepAlive.cancel()
+            subscription.finish()
+            sseClients.decrement()
+        }
+        try await request.body.consumeWithInboundCloseHandler { _ in
+            try await withGracefulShutdownHandler {
+                try await writer.write(ServerSentEvent.connected)
+                var lastSent: String?
+                if let lastEventID, let state = self.store.current {
+                    let current = state.lastChange[environment] ?? state.commit
+                    if lastEventID != current, lastEventID != state.commit {
+                        try await writer.write(OFREPEvent.refetch(id: current, environment: environment, in: state))
+                        lastSent = current
+                    }
+                }
+                for await message in subscription.stream {
+                    switch message {
+                    case .event(let commit, _):
+                        if commit == lastSent { continue }
+                        lastSent = commit
+                        // The watcher swapped the store before publishing, so the store holds this commit or a newer one.
+                        guard let state = self.store.current else { continue }
+                        try await writer.write(OFREPEvent.refetch(id: commit, environment: environment, in: state))
+                    case .keepAlive:
+                        try await writer.write(ServerSentEvent.keepAlive)
+                    }
+                }
+            } onGracefulShutdown: {
+                subscription.finish()
+            }
+        } onInboundClosed: {
+            subscription.finish()
+        }
+        try await writer.finish(nil)
+    }
+}

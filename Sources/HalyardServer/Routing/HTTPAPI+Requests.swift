@@ -1,0 +1,111 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Halyard open source project
+//
+//===----------------------------------------------------------------------===//
+
+import HTTPTypes
+import HalyardRules
+import HalyardSync
+import Hummingbird
+import NIOCore
+
+/// The helpers every route uses: authorisation, the served state, bodies and JSON answers.
+extension HTTPAPI {
+    // MARK: - Authorisation
+
+    /// Lets a read route through when read tokens are off, or when the request carries a read (or the admin) token as
+    /// `Authorization: Bearer` or `X-API-Key`.
+    func authorizeRead(_ request: Request) throws(APIError) {
+        guard !readTokens.isEmpty else { return }
+        let presented: Substring
+        if let bearer = AccessTokens.bearerToken(in: request.headers) {
+            presented = bearer
+        } else if let key = request.headers[.apiKey] {
+            presented = Substring(key)
+        } else {
+            throw .unauthorized("missing read token: send Authorization: Bearer <token> or X-API-Key: <token>")
+        }
+        let isAdmin = adminToken.map { AccessTokens.constantTimeEquals(presented, $0) } ?? false
+        guard AccessTokens.matchesAny(presented, of: readTokens) || isAdmin else {
+            throw .unauthorized("invalid read token")
+        }
+    }
+
+    /// Lets an admin route through only with `Authorization: Bearer <admin token>`.
+    func authorizeAdmin(_ request: Request) throws(APIError) {
+        guard let adminToken else {
+            throw .forbidden("admin API disabled: set auth.adminToken")
+        }
+        guard let presented = AccessTokens.bearerToken(in: request.headers) else {
+            throw .unauthorized("missing admin token: send Authorization: Bearer <token>")
+        }
+        guard AccessTokens.constantTimeEquals(presented, adminToken) else {
+            throw .unauthorized("invalid admin token")
+        }
+    }
+
+    // MARK: - Served state
+
+    /// The served state, taken once so that a request sees one whole commit.
+    func servedState() throws(APIError) -> ServedState {
+        guard let state = store.current else { throw .notReady }
+        return state
+    }
+
+    /// The environment of the path, from the given state.
+    func environment(_ context: some RequestContext, in state: ServedState) throws(APIError) -> EnvironmentSnapshot {
+        let name = context.parameters.get("env") ?? ""
+        guard let environment = state.snapshot.environments[name] else { throw .unknownEnvironment(name) }
+        return environment
+    }
+
+    // MARK: - Bodies
+
+    /// The whole request body, refused with 413 past `maxBodySize`.
+    func collectBody(_ request: Request) async throws -> ByteBuffer {
+        let limit = configuration.maxBodySize
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw APIError.contentTooLarge(limit: limit)
+        }
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.contentTooLarge(limit: limit)
+        }
+    }
+
+    /// The request body parsed as a JSON object, or 400 naming what is wrong.
+    func jsonObjectBody(_ request: Request) async throws -> [String: JSONValue] {
+        let body = try await collectBody(request)
+        guard body.readableBytes > 0 else {
+            throw APIError.badRequest("request body is empty: expected a JSON object")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(body.readableBytesView)
+        } catch {
+            throw APIError.badRequest("request body is not valid JSON: \(error.description)")
+        }
+        guard case .object(let fields) = value else {
+            throw APIError.badRequest("request body must be a JSON object, not \(value.typeDescription)")
+        }
+        return fields
+    }
+
+    // MARK: - Responses
+
+    /// A JSON response with the given status and body.
+    func json(_ body: ByteBuffer, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// A JSON response built with a ``JSONWriter``.
+    func json(status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], _ write: (inout JSONWriter) -> Void) -> Response {
+        var writer = JSONWriter()
+        write(&writer)
+        return json(writer.byteBuffer, status: status, headers: headers)
+    }
+}

@@ -1,0 +1,253 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Halyard open source project
+//
+//===----------------------------------------------------------------------===//
+
+import AsyncHTTPClient
+import Foundation
+import HalyardNotify
+import HalyardServer
+import HalyardSync
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// A real git repository in a temporary directory, driven through the git CLI.
+struct GitRepository {
+    let path: String
+
+    init() throws {
+        path = try TemporaryDirectory.make(prefix: "halyard-server-repo")
+        try git("init", "-q", "-b", "main")
+        try git("config", "user.email", "test@example.com")
+        try git("config", "user.name", "Halyard Test")
+        try git("config", "commit.gpgsign", "false")
+    }
+
+    /// Runs git in the repository and returns its standard output, trimmed.
+    @discardableResult
+    func git(_ arguments: String...) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
+        process.arguments = ["-C", path] + arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw GitFailure(arguments: arguments, message: String(decoding: errorData, as: UTF8.self))
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Writes a file (creating its directories), relative to the repository root.
+    func write(_ relativePath: String, _ contents: String) throws {
+        let url = URL(fileURLWithPath: path).appendingPathComponent(relativePath)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(contents.utf8).write(to: url)
+    }
+
+    /// Removes a file, relative to the repository root.
+    func remove(_ relativePath: String) throws {
+        try FileManager.default.removeItem(atPath: path + "/" + relativePath)
+    }
+
+    /// Stages everything and commits; returns the new commit's sha.
+    @discardableResult
+    func commit(_ message: String) throws -> String {
+        try git("add", "-A")
+        try git("commit", "-q", "--allow-empty", "-m", message)
+        return try git("rev-parse", "HEAD")
+    }
+
+    struct GitFailure: Error, CustomStringConvertible {
+        let arguments: [String]
+        let message: String
+        var description: String { "git \(arguments.joined(separator: " ")) failed: \(message)" }
+    }
+}
+
+/// Unique temporary directories, removed by nobody: the OS cleans `/tmp`.
+enum TemporaryDirectory {
+    static func make(prefix: String) throws -> String {
+        let path = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
+
+/// Flag files as the tests write them.
+enum FlagFile {
+    /// A flag on for `plan == value`.
+    static func plan(_ value: String, active: Bool = true, name: String? = nil) -> String {
+        let nameField = name.map { #""name": "\#($0)", "# } ?? ""
+        return """
+            {\(nameField)"active": \(active), "rules": [[{"type": "filter", "attribute": "plan", "operator": "==", "comparator": "\(value)"}]]}
+            """
+    }
+
+    /// A flag on for everybody.
+    static let everybody = #"{"active": true, "rules": [[]]}"#
+    /// A flag off for everybody.
+    static let nobody = #"{"active": true, "rules": []}"#
+}
+
+/// Wakes the webhook deliverer when the watcher wrote new messages, as `serve` does.
+struct DelivererWaker: ChangeListener {
+    let deliverer: WebhookDeliverer
+
+    func flagsApplied(_ change: AppliedChange) {
+        deliverer.wake()
+    }
+}
+
+/// Counts calls of the refresh closure.
+final class CallCounter: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}
+
+/// A whole `halyard serve` minus the CLI: a repository, a state database, a watcher in local mode and the HTTP API.
+struct ServerFixture {
+    let repository: GitRepository
+    let store: FlagStore
+    let database: StateDatabase
+    let hub: EventHub
+    let watcher: FlagWatcher
+    let registry: PrometheusCollectorRegistry
+    let api: HTTPAPI
+    let refreshes: CallCounter
+    /// The webhook deliverer, when the fixture was asked for one.
+    let deliverer: WebhookDeliverer?
+
+    /// Creates the fixture. `seed` writes the first commit's files; it is committed before the watcher starts.
+    init(
+        configuration: HTTPAPIConfiguration = HTTPAPIConfiguration(adminToken: "admin-secret", gitHookSecret: "hook-secret"),
+        localPollInterval: Duration = .milliseconds(100),
+        webhookClient: HTTPClient? = nil,
+        seed: (GitRepository) throws -> Void = { repository in
+            try repository.write("flags/production/new-checkout.json", FlagFile.plan("enterprise"))
+            try repository.write("flags/production/dark-mode.json", FlagFile.everybody)
+            try repository.write("flags/staging/new-checkout.json", FlagFile.everybody)
+        }
+    ) throws {
+        repository = try GitRepository()
+        try seed(repository)
+        try repository.commit("initial flags")
+        let dataDirectory = try TemporaryDirectory.make(prefix: "halyard-server-data")
+        store = FlagStore()
+        database = try StateDatabase(path: dataDirectory + "/state.sqlite")
+        hub = EventHub()
+        var logger = Logger(label: "halyard-server-tests")
+        logger.logLevel = .critical
+        var listeners: [any ChangeListener] = [hub]
+        if let webhookClient {
+            let deliverer = WebhookDeliverer(database: database, httpClient: webhookClient, logger: logger)
+            listeners.append(DelivererWaker(deliverer: deliverer))
+            self.deliverer = deliverer
+        } else {
+            self.deliverer = nil
+        }
+        watcher = FlagWatcher(
+            configuration: WatcherConfiguration(
+                source: .local(path: repository.path),
+                branch: "main",
+                localPollInterval: localPollInterval,
+                dataDirectory: dataDirectory
+            ),
+            store: store,
+            database: database,
+            listeners: listeners,
+            logger: logger
+        )
+        registry = PrometheusCollectorRegistry()
+        let counter = CallCounter()
+        refreshes = counter
+        let watcher = self.watcher
+        api = HTTPAPI(
+            configuration: configuration,
+            store: store,
+            refresh: {
+                counter.increment()
+                watcher.requestRefresh()
+            },
+            changesSince: { commit, environment in await watcher.changes(since: commit, environment: environment) },
+            database: database,
+            events: hub,
+            metricsRegistry: registry,
+            logger: logger
+        )
+    }
+
+    /// The application with the watcher running beside the server.
+    func application() -> some ApplicationProtocol {
+        var logger = Logger(label: "halyard-server-tests")
+        logger.logLevel = .critical
+        let services: [any Service] = [watcher] + (deliverer.map { [$0] } ?? [])
+        return Application(router: api.makeRouter(), services: services, logger: logger)
+    }
+
+    /// Waits until the store serves `commit` (or any commit, when nil).
+    func waitUntilServing(_ commit: String? = nil, timeout: Duration = .seconds(20)) async throws {
+        try await waitUntil("the store serves \(commit ?? "a commit")", timeout: timeout) {
+            guard let current = store.current else { return false }
+            return commit == nil || current.commit == commit
+        }
+    }
+
+    /// Waits until the watcher rejected `commit`.
+    func waitUntilRejected(_ commit: String, timeout: Duration = .seconds(20)) async throws {
+        try await waitUntil("the watcher rejects \(commit)", timeout: timeout) {
+            store.status.rejected?.commit == commit
+        }
+    }
+}
+
+struct Timeout: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "timed out waiting until \(what)" }
+}
+
+/// Polls `condition` every 20 ms until it holds, or throws ``Timeout``.
+func waitUntil(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw Timeout(what: what)
+}
+
+extension TestResponse {
+    /// The body as a string.
+    var text: String { String(buffer: body) }
+
+    /// The body parsed as a JSON object.
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+    }
+
+    /// The `error` of an error body.
+    var error: String? { json["error"] as? String }
+}
+
+extension ByteBuffer {
+    /// A buffer holding a string.
+    static func string(_ value: String) -> ByteBuffer { ByteBuffer(string: value) }
+}
+
+extension HTTPFields {
+    /// `Authorization: Bearer <token>`.
+    static func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+}
