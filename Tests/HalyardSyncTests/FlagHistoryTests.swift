@@ -79,4 +79,23 @@ struct FlagHistoryTests {
             try history.entries(from: try repository.resolveCommit("HEAD"), selection: .environment("qa"))
         }
     }
+
+    @Test func testABranchWithAnInvalidCommitStillHasAHistory() throws {
+        let repo = try TestRepository()
+        defer { repo.remove() }
+        try repo.write("flags/production/a.json", FlagText.simple())
+        try repo.commit("add a")
+        try repo.write("flags/production/a.json", "{ broken")
+        try repo.commit("break a")
+        try repo.write("flags/production/a.json", FlagText.simple())
+        try repo.commit("fix a")
+        let repository = try repo.open()
+        var history = FlagHistory(repository: repository)
+        let entries = try history.entries(from: try repository.resolveCommit("HEAD"), selection: .flag(environment: "production", id: "a"))
+        #expect(entries.map(\.subject) == ["fix a", "break a", "add a"])
+        #expect(entries.map(\.change) == [.changed, .changed, .added])
+        #expect(throws: SnapshotError.self) {
+            try SnapshotLoader().load(commit: try repository.resolveCommit("HEAD~1"), from: repository)
+        }
+    }
 }

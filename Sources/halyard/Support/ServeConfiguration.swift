@@ -1,7 +1,6 @@
 import Configuration
 import HalyardNotify
 import HalyardRules
-import SystemPackage
 
 import Foundation
 
@@ -66,12 +65,11 @@ struct ServeConfiguration: Sendable {
         )
         var fileSubscriptions: [StaticSubscription] = []
         if let file {
-            fileSubscriptions = try checkFile(file)
-            do {
-                providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(file)))
-            } catch {
-                throw CLIError("config file \(file): \(error)", exitCode: 2)
-            }
+            // Read by hand rather than with FileProvider<JSONSnapshot>, which rejects the whole file because
+            // `subscriptions` is an array of objects, a shape swift-configuration cannot represent.
+            let contents = try checkFile(file)
+            fileSubscriptions = contents.subscriptions
+            providers.append(InMemoryProvider(name: "config file \(file)", values: contents.values))
         }
         let reader = ConfigReader(providers: providers)
         var config = ServeConfiguration()
@@ -188,8 +186,8 @@ struct ServeConfiguration: Sendable {
         }
     }
 
-    /// Checks the file for unknown keys and reads `subscriptions`, which swift-configuration cannot represent.
-    private static func checkFile(_ path: String) throws -> [StaticSubscription] {
+    /// Checks the file for unknown keys, and reads its values by dotted key and its `subscriptions`.
+    private static func checkFile(_ path: String) throws -> (values: [AbsoluteConfigKey: ConfigValue], subscriptions: [StaticSubscription]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CLIError("config file \(path): cannot read it", exitCode: 2)
         }
@@ -203,11 +201,18 @@ struct ServeConfiguration: Sendable {
             throw CLIError("config file \(path): the top level must be an object", exitCode: 2)
         }
         var subscriptions: [StaticSubscription] = []
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
         func walk(_ object: [String: JSONValue], prefix: String) throws {
             for (name, value) in object {
                 let key = prefix.isEmpty ? name : prefix + "." + name
                 if let kind = keys[key] {
-                    if kind == .subscriptions { subscriptions = try parseSubscriptions(value, file: path) }
+                    if kind == .subscriptions {
+                        subscriptions = try parseSubscriptions(value, file: path)
+                    } else if let content = try configContent(value, key: key, file: path) {
+                        let lowered = key.lowercased()
+                        let isSecret = ["token", "secret", "passphrase"].contains { lowered.contains($0) }
+                        values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(content, isSecret: isSecret)
+                    }
                     continue
                 }
                 if case .object(let nested) = value, keys.keys.contains(where: { $0.hasPrefix(key + ".") }) {
@@ -222,7 +227,32 @@ struct ServeConfiguration: Sendable {
             }
         }
         try walk(object, prefix: "")
-        return subscriptions
+        return (values, subscriptions)
+    }
+
+    /// A JSON value of the config file as swift-configuration content; `nil` for `null` (the key is unset).
+    private static func configContent(_ value: JSONValue, key: String, file: String) throws -> ConfigContent? {
+        switch value {
+        case .null:
+            return nil
+        case .string(let string):
+            return .string(string)
+        case .bool(let bool):
+            return .bool(bool)
+        case .number(let number):
+            if number.rounded() == number, let integer = Int(exactly: number) { return .int(integer) }
+            return .double(number)
+        case .array(let items):
+            let strings: [String] = try items.map {
+                guard case .string(let string) = $0 else {
+                    throw CLIError("config file \(file): \(key) must be a string or an array of strings", exitCode: 2)
+                }
+                return string
+            }
+            return .stringArray(strings)
+        case .object:
+            throw CLIError("config file \(file): \(key) must not be an object", exitCode: 2)
+        }
     }
 
     private static func parseSubscriptions(_ value: JSONValue, file: String) throws -> [StaticSubscription] {

@@ -18,6 +18,7 @@ struct ServeRunner {
     let settings: ServeConfiguration
 
     func run() async throws {
+        let settings = Self.choosingPort(self.settings)
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -32,14 +33,15 @@ struct ServeRunner {
         do {
             try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
         } catch {
-            throw fail("cannot create the data directory \(settings.dataDirectory): \(error.localizedDescription)")
+            throw fail("cannot create the data directory \(settings.dataDirectory): \(error.localizedDescription)", exitCode: 2)
         }
         let database: StateDatabase
         do {
             database = try StateDatabase(path: settings.dataDirectory + "/halyard.sqlite")
             try database.replaceStaticSubscriptions(settings.subscriptions)
         } catch {
-            throw fail("\(error)")
+            // A database that cannot be opened, or a static subscription with a bad URL or secret, is a set-up error.
+            throw fail("\(error)", exitCode: 2)
         }
 
         let httpClient = HTTPClient(
@@ -109,6 +111,16 @@ struct ServeRunner {
         logger.notice("halyard stopped")
     }
 
+    /// With `http.port` 0 and no `http.publicURL`, picks the free port now: `flagsUrl` in webhook bodies must name the
+    /// real port, and a body can be written before the server has bound its socket.
+    private static func choosingPort(_ settings: ServeConfiguration) -> ServeConfiguration {
+        var settings = settings
+        if settings.port == 0, settings.publicURL == nil, let port = FreePort.find(host: settings.host) {
+            settings.port = port
+        }
+        return settings
+    }
+
     private var credentials: Credentials? {
         if let key = settings.sshPrivateKey {
             return .sshKey(
@@ -124,9 +136,9 @@ struct ServeRunner {
         return nil
     }
 
-    private func fail(_ message: String) -> any Error {
+    private func fail(_ message: String, exitCode: Int32 = 1) -> any Error {
         printError("error: \(message)")
-        return ExitCode.failure
+        return ExitCode(exitCode)
     }
 }
 

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# HTTP throughput of a release `halyard serve` with wrk (64 connections): 304s on the flags listing, single-flag
+# evaluation, and OFREP single-flag evaluation. Called by Scripts/bench.
+set -euo pipefail
+source "$(dirname "$0")/bootstrap.sh"
+cd "$halyard_root"
+ensure_packages wrk curl
+
+swift build -c release --product halyard >/dev/null
+halyard="$(swift build -c release --show-bin-path)/halyard"
+port="${BENCH_PORT:-18181}"
+duration="${BENCH_DURATION:-10s}"
+data="$(mktemp -d)"
+lua="$(mktemp -d)"
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$data" "$lua"' EXIT
+
+"$halyard" serve --port "$port" --data-dir "$data" --log-level error &
+server=$!
+for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+etag="$(curl -sf -D - -o /dev/null "http://127.0.0.1:$port/v1/environments/production/flags" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')"
+
+cat > "$lua/evaluate.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"context": {"env": "production", "customer": "Disney", "userId": 42, "plan": "enterprise"}, "flags": ["reporting-beta"]}'
+LUA
+cat > "$lua/ofrep.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"context": {"targetingKey": "user-42", "env": "production", "customer": "Disney"}}'
+LUA
+
+run() {
+    local name="$1"
+    shift
+    local rps
+    rps="$(wrk -t2 -c64 -d"$duration" "$@" | awk '/Requests\/sec/{print $2}')"
+    printf '%-58s %10s req/s\n' "$name" "$rps"
+}
+run "GET /v1/environments/production/flags (If-None-Match → 304)" -H "If-None-Match: $etag" "http://127.0.0.1:$port/v1/environments/production/flags"
+run "POST /v1/environments/production/evaluate (one flag)" -s "$lua/evaluate.lua" "http://127.0.0.1:$port/v1/environments/production/evaluate"
+run "POST /environments/production/ofrep/v1/evaluate/flags/{key}" -s "$lua/ofrep.lua" "http://127.0.0.1:$port/environments/production/ofrep/v1/evaluate/flags/reporting-beta"
