@@ -61,35 +61,44 @@ defer { try? FileManager.default.removeItem(atPath: path) }
 shell(["init", "-q", "-b", "main"], in: path)
 
 print("building a repository: \(flagsPerEnvironment) flags × \(environments.count) environments, then \(historyCommits) commits …")
-var stream = ""
-var mark = 0
-func blob(_ text: String) -> Int {
-    mark += 1
-    stream += "blob\nmark :\(mark)\ndata \(text.utf8.count)\n\(text)\n"
-    return mark
+/// A `git fast-import` stream under construction.
+struct FastImport {
+    var text = ""
+    var mark = 0
+
+    mutating func blob(_ contents: String) -> Int {
+        mark += 1
+        text += "blob\nmark :\(mark)\ndata \(contents.utf8.count)\n\(contents)\n"
+        return mark
+    }
+
+    mutating func commit(_ message: String, files: [(String, Int)], time: Int) {
+        mark += 1
+        text += "commit refs/heads/main\nmark :\(mark)\ncommitter Bench <bench@example.com> \(time) +0000\ndata \(message.utf8.count)\n\(message)\n"
+        for (file, blobMark) in files { text += "M 100644 :\(blobMark) \(file)\n" }
+        text += "\n"
+    }
 }
-func commit(_ message: String, files: [(String, Int)], time: Int) {
-    mark += 1
-    stream += "commit refs/heads/main\nmark :\(mark)\ncommitter Bench <bench@example.com> \(time) +0000\ndata \(message.utf8.count)\n\(message)\n"
-    for (file, blobMark) in files { stream += "M 100644 :\(blobMark) \(file)\n" }
-    stream += "\n"
-}
+
+var stream = FastImport()
 var initial: [(String, Int)] = []
 for environment in environments {
     for index in 0..<flagsPerEnvironment {
-        initial.append(("flags/\(environment)/flag-\(String(format: "%05d", index)).json", blob(flagJSON(index, version: 0))))
+        let blob = stream.blob(flagJSON(index, version: 0))
+        initial.append(("flags/\(environment)/flag-\(String(format: "%05d", index)).json", blob))
     }
 }
-commit("initial flags", files: initial, time: 1_700_000_000)
+stream.commit("initial flags", files: initial, time: 1_700_000_000)
 for number in 1...historyCommits {
     // Every tenth commit changes the followed flag; the others change some other flag.
     let environment = environments[number % environments.count]
     let index = number % 10 == 0 ? 42 : (number * 7919) % flagsPerEnvironment
     let file = number % 10 == 0 ? followed : "flags/\(environment)/flag-\(String(format: "%05d", index)).json"
-    commit("change \(file)", files: [(file, blob(flagJSON(index, version: number)))], time: 1_700_000_000 + number * 60)
+    let blob = stream.blob(flagJSON(index, version: number))
+    stream.commit("change \(file)", files: [(file, blob)], time: 1_700_000_000 + number * 60)
 }
-stream += "done\n"
-shell(["fast-import", "--quiet"], in: path, input: Data(stream.utf8))
+stream.text += "done\n"
+shell(["fast-import", "--quiet"], in: path, input: Data(stream.text.utf8))
 shell(["gc", "-q"], in: path)
 
 let repository = try Repository.open(at: path)
@@ -104,6 +113,9 @@ print(String(format: "full load of %d flags:           %8.1f ms  (target < 2000 
 let incremental = try median(9) { _ = try loader.load(commit: head, from: repository, after: parentSnapshot!) }
 print(String(format: "incremental load, one flag:      %8.2f ms  (target < 20 ms)", incremental * 1000))
 
+let diffOnly = try median(9) { _ = try repository.diff(from: parent, to: head, under: "flags") }
+print(String(format: "  of which the libgit2 tree diff:  %8.2f ms", diffOnly * 1000))
+
 var historyCount = 0
 let history = try median(5) {
     var flagHistory = FlagHistory(repository: repository)
@@ -115,4 +127,23 @@ let gitLog = median(5) {
 }
 print(String(format: "history of one flag (%d entries): %8.1f ms", historyCount, history * 1000))
 print(String(format: "git log -- <path> (%d commits):    %8.1f ms", gitCount, gitLog * 1000))
+if ProcessInfo.processInfo.environment["BENCH_BREAKDOWN"] != nil {
+    let walk = try median(5) { _ = try repository.firstParentHistory(from: head).commits() }
+    let directories = try median(5) {
+        for commit in try repository.firstParentHistory(from: head).commits() {
+            _ = try repository.entryID(atPath: "flags/production", inCommit: commit.id)
+        }
+    }
+    let files = try median(5) {
+        for commit in try repository.firstParentHistory(from: head).commits() {
+            if let tree = try repository.entryID(atPath: "flags/production", inCommit: commit.id) {
+                _ = try repository.entryID(named: "flag-00042.json", inTree: tree)
+            }
+        }
+    }
+    let sameTree = try repository.entryID(atPath: "flags/production", inCommit: head)!
+    let repeated = try median(3) { for _ in 0..<100 { _ = try repository.entryID(named: "flag-00042.json", inTree: sameTree) } }
+    print(String(format: "  one tree read 100 times: %.3f ms each", repeated * 10))
+    print(String(format: "  walk %.1f ms, + directory lookups %.1f ms, + file lookups in every commit %.1f ms", walk * 1000, directories * 1000, files * 1000))
+}
 print(String(format: "ratio history / git log:          %8.2f  (target <= 2)", history / gitLog))

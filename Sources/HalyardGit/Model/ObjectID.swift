@@ -38,7 +38,7 @@ public struct ObjectID: Sendable, Hashable, CustomStringConvertible {
         self.init(oid.pointee)
     }
 
-    private init(rawBytes: UnsafeRawBufferPointer) {
+    init(rawBytes: UnsafeRawBufferPointer) {
         head = rawBytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
         middle = rawBytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
         tail = rawBytes.loadUnaligned(fromByteOffset: 16, as: UInt32.self)

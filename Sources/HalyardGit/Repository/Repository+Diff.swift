@@ -16,38 +16,14 @@ extension Repository {
         if oldTree == nil && newTree == nil {
             return []
         }
-
-        var options = git_diff_options()
-        try check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), operation)
-        options.flags = GIT_DIFF_INCLUDE_TYPECHANGE.rawValue
-        var diff: OpaquePointer?
-        try check(git_diff_tree_to_tree(&diff, pointer, oldTree, newTree, &options), operation)
-        defer { git_diff_free(diff) }
-
-        let count = git_diff_num_deltas(diff)
         var changes = [TreeChange]()
-        changes.reserveCapacity(count)
-        for index in 0..<count {
-            guard let delta = git_diff_get_delta(diff, index)?.pointee else { continue }
-            let status: TreeChange.Status
-            switch delta.status {
-            case GIT_DELTA_ADDED: status = .added
-            case GIT_DELTA_DELETED: status = .deleted
-            case GIT_DELTA_TYPECHANGE: status = .typeChanged
-            default: status = .modified
-            }
-            let relativePath = String(gitString: delta.new_file.path ?? delta.old_file.path)
-            changes.append(
-                TreeChange(
-                    status: status,
-                    path: joinPath(prefix, relativePath),
-                    oldID: status == .added ? nil : ObjectID(delta.old_file.id),
-                    newID: status == .deleted ? nil : ObjectID(delta.new_file.id),
-                    oldKind: status == .added ? nil : TreeEntryKind(mode: UInt32(delta.old_file.mode)),
-                    newKind: status == .deleted ? nil : TreeEntryKind(mode: UInt32(delta.new_file.mode))
-                )
-            )
-        }
+        try diffRawTrees(
+            old: oldTree.map { ObjectID(git_tree_id($0)) },
+            new: newTree.map { ObjectID(git_tree_id($0)) },
+            at: prefix,
+            into: &changes,
+            operation
+        )
         return changes
     }
 }

@@ -32,6 +32,33 @@ extension Repository {
         }
     }
 
+    /// The id of the entry called `name` directly inside the tree `tree`; nil when absent, or when `tree` is not a tree.
+    ///
+    /// It scans the raw tree object instead of parsing it into libgit2's entry table, which makes a lookup in a
+    /// directory of 10,000 flags several times cheaper. `halyard history` does one per commit that touched the
+    /// flag's environment.
+    public func entryID(named name: String, inTree tree: ObjectID) throws(GitError) -> ObjectID? {
+        let operation = "look up '\(name)' in tree \(tree.shortHex) of \(displayPath)"
+        let target = Array(name.utf8)
+        return try withRawTree(tree, operation) { bytes -> ObjectID? in
+            // Each entry is "<octal mode> <name>\0<20-byte id>".
+            var index = 0
+            while index < bytes.count {
+                while index < bytes.count && bytes[index] != 0x20 { index += 1 }
+                let nameStart = index + 1
+                var nameEnd = nameStart
+                while nameEnd < bytes.count && bytes[nameEnd] != 0 { nameEnd += 1 }
+                let idStart = nameEnd + 1
+                guard idStart + 20 <= bytes.count else { return nil }
+                if nameEnd - nameStart == target.count && bytes[nameStart..<nameEnd].elementsEqual(target) {
+                    return ObjectID(rawBytes: UnsafeRawBufferPointer(rebasing: bytes[idStart..<(idStart + 20)]))
+                }
+                index = idStart + 20
+            }
+            return nil
+        } ?? nil
+    }
+
     private func collectEntries(
         of tree: OpaquePointer,
         at directory: String,

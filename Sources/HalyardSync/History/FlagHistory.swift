@@ -75,13 +75,13 @@ public struct FlagHistory {
             switch selection {
             case .flag(let environment, let id):
                 let directory = flagsDirectory + "/" + environment
-                let path = directory + "/" + id + ".json"
+                let file = id + ".json"
                 let current: (directory: ObjectID?, file: ObjectID?)
                 if let carried, carried.commit == commitID {
                     current = (carried.directory, carried.file)
                 } else {
                     let directoryID = try repository.entryID(atPath: directory, inCommit: commitID)
-                    current = (directoryID, directoryID == nil ? nil : try repository.entryID(atPath: path, inCommit: commitID))
+                    current = (directoryID, try directoryID.flatMap { (tree) throws(GitError) in try repository.entryID(named: file, inTree: tree) })
                 }
                 var previous: (directory: ObjectID?, file: ObjectID?) = (nil, nil)
                 if let parent {
@@ -89,7 +89,7 @@ public struct FlagHistory {
                     if directoryID == current.directory {
                         previous = (directoryID, current.file)
                     } else {
-                        previous = (directoryID, directoryID == nil ? nil : try repository.entryID(atPath: path, inCommit: parent))
+                        previous = (directoryID, try directoryID.flatMap { (tree) throws(GitError) in try repository.entryID(named: file, inTree: tree) })
                     }
                     carried = (parent, previous.directory, previous.file)
                 }

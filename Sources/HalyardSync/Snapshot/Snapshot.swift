@@ -14,6 +14,8 @@ public struct LoadedFlag: Sendable {
     public let targetingFingerprint: String
     /// A hash of the whole normalised flag, metadata included.
     public let fingerprint: String
+    /// This flag's share of its environment's digest: a hash of its id and fingerprint.
+    let digestContribution: UInt64
 
     public init(flag: Flag, file: String, blobID: String?) {
         self.flag = flag
@@ -26,6 +28,10 @@ public struct LoadedFlag: Sendable {
             for key in ["active", "baseState", "rules"] { targeting[key] = fields[key] }
         }
         self.targetingFingerprint = Fingerprint.of(JSONValue.object(targeting).jsonText)
+        var contribution = Fingerprint()
+        contribution.combine(flag.id)
+        contribution.combine(fingerprint)
+        self.digestContribution = contribution.value
     }
 }
 
@@ -37,23 +43,69 @@ public struct EnvironmentSnapshot: Sendable {
     public let flags: [String: LoadedFlag]
     /// Flag ids in ascending order, for stable listings.
     public let sortedIDs: [String]
-    /// A hash of every flag's full fingerprint: the environment's `ETag`.
-    public let digest: String
+    /// The wrapping sum of every flag's digest contribution; a sum, so that one changed flag updates it in O(1).
+    private let digestSum: UInt64
 
     public init(name: String, flags: [String: LoadedFlag]) {
         self.name = name
         self.flags = flags
         self.sortedIDs = flags.keys.sorted()
-        var hasher = Fingerprint()
-        for id in sortedIDs {
-            hasher.combine(id)
-            hasher.combine(flags[id]!.fingerprint)
-        }
-        self.digest = hasher.hex
+        self.digestSum = flags.values.reduce(0) { $0 &+ $1.digestContribution }
+    }
+
+    private init(name: String, flags: [String: LoadedFlag], sortedIDs: [String], digestSum: UInt64) {
+        self.name = name
+        self.flags = flags
+        self.sortedIDs = sortedIDs
+        self.digestSum = digestSum
+    }
+
+    /// A hash of every flag's id and full fingerprint: the environment's `ETag`.
+    public var digest: String {
+        let digits = String(digestSum, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     /// The flag with this id, if the environment has it.
     public func flag(_ id: String) -> Flag? { flags[id]?.flag }
+
+    /// This environment with some flags removed and some added or replaced, in time proportional to the change;
+    /// nil when no flag is left.
+    func updated(removing removed: Set<String>, adding added: [String: LoadedFlag]) -> EnvironmentSnapshot? {
+        var flags = self.flags
+        var sortedIDs = self.sortedIDs
+        var digestSum = self.digestSum
+        for id in removed where added[id] == nil {
+            guard let old = flags.removeValue(forKey: id) else { continue }
+            digestSum &-= old.digestContribution
+            if let index = sortedIDs.sortedIndex(of: id), index < sortedIDs.count, sortedIDs[index] == id {
+                sortedIDs.remove(at: index)
+            }
+        }
+        for (id, flag) in added {
+            if let old = flags.updateValue(flag, forKey: id) {
+                digestSum &-= old.digestContribution
+            } else if let index = sortedIDs.sortedIndex(of: id) {
+                sortedIDs.insert(id, at: index)
+            }
+            digestSum &+= flag.digestContribution
+        }
+        if flags.isEmpty { return nil }
+        return EnvironmentSnapshot(name: name, flags: flags, sortedIDs: sortedIDs, digestSum: digestSum)
+    }
+}
+
+extension Array where Element == String {
+    /// The index where `value` is or would be inserted in this ascending array.
+    fileprivate func sortedIndex(of value: String) -> Int? {
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
 }
 
 /// Every environment's flags at one commit (or in a working tree): the unit Halyard validates, diffs and serves.
@@ -66,8 +118,10 @@ public struct Snapshot: Sendable {
     public let flagsDirectory: String
     /// The environments by name.
     public let environments: [String: EnvironmentSnapshot]
-    /// Warnings found while loading (deprecated syntax, `%` rules without `attribute`).
-    public let warnings: [Diagnostic]
+    /// Warnings found while loading (deprecated syntax, `%` rules without `attribute`), by file.
+    public var warnings: [Diagnostic] {
+        filesByPath.filter { !$0.value.warnings.isEmpty }.sorted { $0.key < $1.key }.flatMap(\.value.warnings)
+    }
     /// Ignored and flag files by path, so the next commit can be loaded incrementally.
     let filesByPath: [String: FileRecord]
 
@@ -89,7 +143,6 @@ public struct Snapshot: Sendable {
         self.flagsDirectory = flagsDirectory
         self.environments = environments
         self.filesByPath = filesByPath
-        self.warnings = filesByPath.keys.sorted().flatMap { filesByPath[$0]!.warnings }
     }
 
     /// Environment names in ascending order.
@@ -117,6 +170,9 @@ public struct Fingerprint: Sendable {
         state ^= UInt64(byte)
         state = state &* 0x0000_0100_0000_01b3
     }
+
+    /// The hash as a number.
+    public var value: UInt64 { state }
 
     /// The hash as 16 lower-case hex digits.
     public var hex: String {

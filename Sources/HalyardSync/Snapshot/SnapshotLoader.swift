@@ -285,10 +285,13 @@ extension SnapshotLoader {
             var environments = previous
             let touchedEnvironments = Set(removedFlags.keys).union(addedFlags.keys)
             for name in touchedEnvironments {
-                var flags = environments[name]?.flags ?? [:]
-                for id in removedFlags[name] ?? [] { flags.removeValue(forKey: id) }
-                for (id, flag) in addedFlags[name] ?? [:] { flags[id] = flag }
-                environments[name] = flags.isEmpty ? nil : EnvironmentSnapshot(name: name, flags: flags)
+                let removed = removedFlags[name] ?? []
+                let added = addedFlags[name] ?? [:]
+                if let existing = environments[name] {
+                    environments[name] = existing.updated(removing: removed, adding: added)
+                } else if !added.isEmpty {
+                    environments[name] = EnvironmentSnapshot(name: name, flags: added)
+                }
             }
             return Snapshot(commit: commit, flagsDirectory: flagsDirectory, environments: environments, filesByPath: files)
         }
