@@ -51,7 +51,7 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 }
 
 var logger = Logger(label: "bench")
-logger.logLevel = .error
+logger.logLevel = .critical
 
 let arrivals = Arrivals()
 let router = Router()
