@@ -154,50 +154,21 @@ extension HTTPAPI {
         request: Request,
         into writer: inout any ResponseBodyWriter
     ) async throws {
-        // Subscribe before reading the store, so a commit applied from here on is either in the catch-up or an event.
-        let subscription = events.subscribe(environment: environment)
-        sseClients.increment()
-        let keepAlive = Task { [interval = configuration.sseKeepAlive, continuation = subscription.continuation] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                if Task.isCancelled { break }
-                if case .terminated = continuation.yield(.keepAlive) { break }
+        try await runEventStream(
+            environment: environment,
+            request: request,
+            into: &writer,
+            catchUp: {
+                guard let lastEventID, let state = self.store.current else { return nil }
+                let current = state.lastChange[environment] ?? state.commit
+                guard lastEventID != current, lastEventID != state.commit else { return nil }
+                return (current, OFREPEvent.refetch(id: current, environment: environment, in: state))
+            },
+            render: { commit, _ in
+                // The watcher swapped the store before publishing, so the store holds this commit or a newer one.
+                guard let state = self.store.current else { return nil }
+                return OFREPEvent.refetch(id: commit, environment: environment, in: state)
             }
-        }
-        defer {
-            keepAlive.cancel()
-            subscription.finish()
-            sseClients.decrement()
-        }
-        try await request.body.consumeWithInboundCloseHandler { _ in
-            try await withGracefulShutdownHandler {
-                try await writer.write(ServerSentEvent.connected)
-                var lastSent: String?
-                if let lastEventID, let state = self.store.current {
-                    let current = state.lastChange[environment] ?? state.commit
-                    if lastEventID != current, lastEventID != state.commit {
-                        try await writer.write(OFREPEvent.refetch(id: current, environment: environment, in: state))
-                        lastSent = current
-                    }
-                }
-                for await message in subscription.stream {
-                    switch message {
-                    case .event(let commit, _):
-                        if commit == lastSent { continue }
-                        lastSent = commit
-                        // The watcher swapped the store before publishing, so the store holds this commit or a newer one.
-                        guard let state = self.store.current else { continue }
-                        try await writer.write(OFREPEvent.refetch(id: commit, environment: environment, in: state))
-                    case .keepAlive:
-                        try await writer.write(ServerSentEvent.keepAlive)
-                    }
-                }
-            } onGracefulShutdown: {
-                subscription.finish()
-            }
-        } onInboundClosed: {
-            subscription.finish()
-        }
-        try await writer.finish(nil)
+        )
     }
 }

@@ -33,7 +33,28 @@ extension HTTPAPI {
 
     /// Writes the events of one client until it disconnects, the hub drops it or the server shuts down.
     private func stream(environment: String, after baseline: String, request: Request, into writer: inout any ResponseBodyWriter) async throws {
-        // Subscribe before reading the store, so a commit applied from here on is either in the catch-up or an event.
+        try await runEventStream(
+            environment: environment,
+            request: request,
+            into: &writer,
+            catchUp: { await self.catchUp(environment: environment, after: baseline) },
+            render: { _, bytes in bytes }
+        )
+    }
+
+    /// Runs one SSE client of `environment`, the loop both event streams (Halyard's and OFREP's) share.
+    ///
+    /// It subscribes to the hub before anything is read from the store, so a commit applied from then on is either in
+    /// the catch-up or an event; it writes a `connected` comment, the catch-up event if any, then every event as
+    /// `render` turns it into bytes (nil skips it), with keep-alive comments, until the client disconnects, the hub
+    /// drops it or the server shuts down.
+    func runEventStream(
+        environment: String,
+        request: Request,
+        into writer: inout any ResponseBodyWriter,
+        catchUp: () async -> (commit: String, event: ByteBuffer)?,
+        render: @escaping (_ commit: String, _ hubEvent: ByteBuffer) -> ByteBuffer?
+    ) async throws {
         let subscription = events.subscribe(environment: environment)
         sseClients.increment()
         let keepAlive = Task { [interval = configuration.sseKeepAlive, continuation = subscription.continuation] in
@@ -48,20 +69,21 @@ extension HTTPAPI {
             subscription.finish()
             sseClients.decrement()
         }
+        let first = await catchUp()
         try await request.body.consumeWithInboundCloseHandler { _ in
             try await withGracefulShutdownHandler {
                 try await writer.write(ServerSentEvent.connected)
                 var lastSent: String?
-                if let catchUp = await self.catchUp(environment: environment, after: baseline) {
-                    try await writer.write(catchUp.event)
-                    lastSent = catchUp.commit
+                if let first {
+                    try await writer.write(first.event)
+                    lastSent = first.commit
                 }
                 for await message in subscription.stream {
                     switch message {
                     case .event(let commit, let bytes):
                         if commit == lastSent { continue }
                         lastSent = commit
-                        try await writer.write(bytes)
+                        if let rendered = render(commit, bytes) { try await writer.write(rendered) }
                     case .keepAlive:
                         try await writer.write(ServerSentEvent.keepAlive)
                     }
