@@ -144,6 +144,13 @@ if ProcessInfo.processInfo.environment["BENCH_BREAKDOWN"] != nil {
     let sameTree = try repository.entryID(atPath: "flags/production", inCommit: head)!
     let repeated = try median(3) { for _ in 0..<100 { _ = try repository.entryID(named: "flag-00042.json", inTree: sameTree) } }
     print(String(format: "  one tree read 100 times: %.3f ms each", repeated * 10))
-    print(String(format: "  walk %.1f ms, + directory lookups %.1f ms, + file lookups in every commit %.1f ms", walk * 1000, directories * 1000, files * 1000))
+    print(
+        String(
+            format: "  walk %.1f ms, + directory lookups %.1f ms, + file lookups in every commit %.1f ms",
+            walk * 1000,
+            directories * 1000,
+            files * 1000
+        )
+    )
 }
 print(String(format: "ratio history / git log:          %8.2f  (target <= 2)", history / gitLog))

@@ -151,7 +151,13 @@ try await withThrowingTaskGroup(of: Void.self) { group in
         }
         latencies.sort()
         applied.sort()
-        print(String(format: "%5d subscribers: trigger to applied (fetch, validate, persist, swap): median %6.1f ms", subscriberCount, applied[applied.count / 2]))
+        print(
+            String(
+                format: "%5d subscribers: trigger to applied (fetch, validate, persist, swap): median %6.1f ms",
+                subscriberCount,
+                applied[applied.count / 2]
+            )
+        )
         print(
             String(
                 format: "%5d subscribers: p50 %7.1f ms  p99 %7.1f ms  all delivered within %7.1f ms (worst of %d rounds)",

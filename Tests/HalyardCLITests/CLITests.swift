@@ -11,7 +11,10 @@ struct CLITests {
         #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
         #expect(valid.stdout.contains("valid: 1 flag in 1 environment"))
 
-        try workspace.write("flags/production/bad.json", #"{"active": true, "baseSate": true, "rules": [[{"type": "filter", "attribute": "a", "operator": "=~", "comparator": 1}]]}"#)
+        try workspace.write(
+            "flags/production/bad.json",
+            #"{"active": true, "baseSate": true, "rules": [[{"type": "filter", "attribute": "a", "operator": "=~", "comparator": 1}]]}"#
+        )
         let invalid = try HalyardBinary.run(["validate", "--repo", workspace.path])
         #expect(invalid.status == 1)
         #expect(invalid.stdout.contains("flags/production/bad.json: /baseSate"))

@@ -10,7 +10,9 @@ struct ServeCommandTests {
         try workspace.write("halyard.json", #"{"repo": {"polInterval": "30s"}}"#)
         let result = try HalyardBinary.run(["serve", "--config", workspace.path + "/halyard.json"], in: workspace.path)
         #expect(result.status == 2)
-        #expect(result.stderr == "error: config file \(workspace.path)/halyard.json: unknown key repo.polInterval (did you mean repo.pollInterval?)\n")
+        #expect(
+            result.stderr == "error: config file \(workspace.path)/halyard.json: unknown key repo.polInterval (did you mean repo.pollInterval?)\n"
+        )
     }
 
     @Test func testBadValuesStopTheStartUp() throws {

@@ -93,9 +93,12 @@ struct ChangeSetTests {
             before: ["flags/production/a.json": FlagText.simple()],
             after: ["flags/production/a.json": FlagText.simple(active: false, name: "Renamed")]
         )
-        #expect(set.environments["production"] == EnvironmentChangeSet(
-            changed: ["a"],
-            transitions: set.environments["production"]!.transitions
-        ))
+        #expect(
+            set.environments["production"]
+                == EnvironmentChangeSet(
+                    changed: ["a"],
+                    transitions: set.environments["production"]!.transitions
+                )
+        )
     }
 }

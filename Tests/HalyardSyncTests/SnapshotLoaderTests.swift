@@ -55,7 +55,10 @@ struct SnapshotLoaderTests {
         let repo = try TestRepository()
         defer { repo.remove() }
         try repo.write("flags/production/good.json", FlagText.simple())
-        try repo.write("flags/production/bad.json", "{\"active\": true, \"rules\": [[{\"type\": \"filter\", \"attribute\": \"a\", \"operator\": \"=\", \"comparator\": 1}]]}")
+        try repo.write(
+            "flags/production/bad.json",
+            "{\"active\": true, \"rules\": [[{\"type\": \"filter\", \"attribute\": \"a\", \"operator\": \"=\", \"comparator\": 1}]]}"
+        )
         try repo.write("flags/production/broken.json", "{ not json")
         try repo.write("flags/loose.json", FlagText.simple())
         try repo.write("flags/production/deeper/x.json", FlagText.simple())
@@ -86,7 +89,10 @@ struct SnapshotLoaderTests {
         let repo = try TestRepository()
         defer { repo.remove() }
         try repo.write("flags/production/a.json", FlagText.simple())
-        try repo.write("flags/production/huge.json", "{\"active\": true, \"rules\": [], \"description\": \"" + String(repeating: "x", count: 1_100_000) + "\"}")
+        try repo.write(
+            "flags/production/huge.json",
+            "{\"active\": true, \"rules\": [], \"description\": \"" + String(repeating: "x", count: 1_100_000) + "\"}"
+        )
         try FileManager.default.createSymbolicLink(atPath: repo.path + "/flags/production/link.json", withDestinationPath: "a.json")
         try repo.git("add", "-A")
         let head = try repo.commit("first")

@@ -2,9 +2,9 @@ import HalyardGit
 import HalyardRules
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// One effective change to one flag in one commit: a line of the audit trail.
@@ -89,7 +89,9 @@ public struct FlagHistory {
                     if directoryID == current.directory {
                         previous = (directoryID, current.file)
                     } else {
-                        previous = (directoryID, try directoryID.flatMap { (tree) throws(GitError) in try repository.entryID(named: file, inTree: tree) })
+                        previous = (
+                            directoryID, try directoryID.flatMap { (tree) throws(GitError) in try repository.entryID(named: file, inTree: tree) }
+                        )
                     }
                     carried = (parent, previous.directory, previous.file)
                 }

@@ -1,7 +1,6 @@
+import Foundation
 import HalyardGit
 import HalyardRules
-
-import Foundation
 
 /// Builds snapshots from git commits or from a working tree, validating the whole flag set.
 ///

@@ -2,9 +2,9 @@ import HalyardRules
 import Synchronization
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// The snapshot being served, with when it was applied and each environment's last effective change.

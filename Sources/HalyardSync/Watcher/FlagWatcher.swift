@@ -1,11 +1,10 @@
+import Foundation
 import HalyardGit
 import HalyardNotify
 import HalyardRules
 import Logging
 import Metrics
 import ServiceLifecycle
-
-import Foundation
 
 /// The watcher service: follows the flag branch, validates each new commit whole, and applies or rejects it.
 ///

@@ -2,9 +2,9 @@ import HalyardGit
 import HalyardRules
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Owns the flag repository and runs every blocking libgit2 call on its own thread.

@@ -103,7 +103,8 @@ struct Diff: ParsableCommand {
             return out + "No flag changes. Nothing will be published.\n"
         }
         let effective = changes.effectivelyChangedEnvironments
-        out += effective.isEmpty
+        out +=
+            effective.isEmpty
             ? "Metadata only: no subscriber will be called.\n\n"
             : "Subscribers of **\(ordered(effective).joined(separator: ", "))** will be called to refresh.\n\n"
         for name in ordered(changes.environments.keys) {
@@ -146,7 +147,9 @@ struct Diff: ParsableCommand {
             let newPercent = percentages(new)
             let rolloutChanged = oldPercent != newPercent && !newPercent.isEmpty
             if rolloutChanged {
-                notes.append("rollout " + oldPercent.map(Self.percent).joined(separator: ", ") + " → " + newPercent.map(Self.percent).joined(separator: ", "))
+                notes.append(
+                    "rollout " + oldPercent.map(Self.percent).joined(separator: ", ") + " → " + newPercent.map(Self.percent).joined(separator: ", ")
+                )
             }
             if old.rules.count != new.rules.count {
                 notes.append("rules: \(old.rules.count) → \(new.rules.count) group\(new.rules.count == 1 ? "" : "s")")

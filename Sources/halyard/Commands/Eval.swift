@@ -42,7 +42,9 @@ struct Eval: ParsableCommand {
             }
             guard let file = try repository.flagFile(environment: environment, id: flag, revision: rev) else {
                 let place = rev.map { "at \($0)" } ?? "in the working tree"
-                throw CLIError("no flag '\(flag)' in environment '\(environment)' \(place) (\(repository.flagsDirectory)/\(environment)/\(flag).json)")
+                throw CLIError(
+                    "no flag '\(flag)' in environment '\(environment)' \(place) (\(repository.flagsDirectory)/\(environment)/\(flag).json)"
+                )
             }
             let decoded = FlagDecoder.decode(file.bytes, id: flag, file: file.path)
             guard let compiled = decoded.flag else {
@@ -62,7 +64,9 @@ struct Eval: ParsableCommand {
                     let group = (evaluation.matchedGroup ?? 0) + 1
                     print("rule group \(group) of \(compiled.rules.count) matched, so the user gets !baseState (\(!compiled.baseState))")
                 case .default:
-                    print("no rule group matched (\(compiled.rules.count) group\(compiled.rules.count == 1 ? "" : "s")), so the user gets baseState (\(compiled.baseState))")
+                    print(
+                        "no rule group matched (\(compiled.rules.count) group\(compiled.rules.count == 1 ? "" : "s")), so the user gets baseState (\(compiled.baseState))"
+                    )
                 case .flagNotFound:
                     break
                 }

@@ -1,8 +1,7 @@
 import ArgumentParser
+import Foundation
 import HalyardGit
 import HalyardSync
-
-import Foundation
 
 /// `halyard history`: the audit trail of a flag, an environment or every flag, straight from `git log`.
 struct History: ParsableCommand {
@@ -67,7 +66,9 @@ struct History: ParsableCommand {
                 if entries.isEmpty { print("no effective changes") }
                 for entry in entries {
                     let date = Self.iso8601(entry.date)
-                    print("\(entry.commit.prefix(7))  \(date)  \(entry.change.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(entry.environment)/\(entry.flag)  \(entry.author) <\(entry.email)>  \(entry.subject)")
+                    print(
+                        "\(entry.commit.prefix(7))  \(date)  \(entry.change.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(entry.environment)/\(entry.flag)  \(entry.author) <\(entry.email)>  \(entry.subject)"
+                    )
                 }
             }
         }

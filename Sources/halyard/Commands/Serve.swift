@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Foundation
 import HalyardGit
 import HalyardNotify
 import HalyardServer
@@ -8,8 +9,6 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
-
-import Foundation
 
 /// `halyard serve`: the watcher, the webhook deliverer and the HTTP API in one service group.
 struct Serve: AsyncParsableCommand {

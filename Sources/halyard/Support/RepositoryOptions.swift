@@ -1,9 +1,8 @@
 import ArgumentParser
+import Foundation
 import HalyardGit
 import HalyardRules
 import HalyardSync
-
-import Foundation
 
 /// Where the flag repository is, shared by the read-only commands.
 struct RepositoryOptions: ParsableArguments {

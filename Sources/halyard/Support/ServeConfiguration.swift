@@ -1,8 +1,7 @@
 import Configuration
+import Foundation
 import HalyardNotify
 import HalyardRules
-
-import Foundation
 
 /// Everything `halyard serve` reads at start-up, from CLI flags over `HALYARD_*` environment variables over the JSON
 /// config file (DESIGN §8).
@@ -75,7 +74,8 @@ struct ServeConfiguration: Sendable {
         var config = ServeConfiguration()
         func string(_ key: String) throws -> String? {
             if let value = reader.string(forKey: ConfigKey(key)) { return value }
-            if reader.int(forKey: ConfigKey(key)) != nil || reader.double(forKey: ConfigKey(key)) != nil || reader.bool(forKey: ConfigKey(key)) != nil {
+            if reader.int(forKey: ConfigKey(key)) != nil || reader.double(forKey: ConfigKey(key)) != nil || reader.bool(forKey: ConfigKey(key)) != nil
+            {
                 throw CLIError("configuration key \(key): expected a string", exitCode: 2)
             }
             return nil

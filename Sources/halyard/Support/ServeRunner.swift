@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Foundation
 import HalyardGit
 import HalyardNotify
 import HalyardServer
@@ -10,8 +11,6 @@ import NIOCore
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
-
-import Foundation
 
 /// Wires the watcher, the webhook deliverer and the HTTP API into one `ServiceGroup` and runs it until SIGTERM/SIGINT.
 struct ServeRunner {
