@@ -129,6 +129,7 @@ struct FlagWatcherTests {
 
         let again = try RunningWatcher.start(source: .local(path: repo.path), dataDirectory: data)
         try await again.waitForCommit(first)
+        // "Nothing was published" can only be observed over a bounded window: four poll intervals here.
         try await Task.sleep(for: .milliseconds(200))
         #expect(again.listener.recorded.isEmpty, "a restart on the same commit publishes nothing")
         #expect(try again.database.pendingMessageCount() == 0)
