@@ -18,8 +18,8 @@ struct Diff: ParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
 
-    @Option(help: "Output format: text, json or markdown.")
-    var format: OutputFormat = .text
+    @Option(help: "Output format.")
+    var format: DiffFormat = .text
 
     func run() throws {
         try reportingErrors {

@@ -31,15 +31,24 @@ struct Eval: ParsableCommand {
     @ArgumentParser.Flag(help: "Also print the reason and the matching rule group.")
     var explain = false
 
+    /// Argument-shape problems are usage errors: argument-parser prints them with the usage and exits 64.
+    func validate() throws {
+        guard FlagPath.isValidEnvironment(environment) else {
+            throw ValidationError("'\(environment)' is not a valid environment name (lower-case letters, digits, - and _)")
+        }
+        guard FlagPath.isValidFlagID(flag) else {
+            throw ValidationError("'\(flag)' is not a valid flag id")
+        }
+        do {
+            _ = try Self.parseContext(context, attributes: attributes)
+        } catch let error as CLIError {
+            throw ValidationError(error.message)
+        }
+    }
+
     func run() throws {
         try reportingErrors {
             let user = try Self.parseContext(context, attributes: attributes)
-            guard FlagPath.isValidEnvironment(environment) else {
-                throw CLIError("'\(environment)' is not a valid environment name (lower-case letters, digits, - and _)", exitCode: 2)
-            }
-            guard FlagPath.isValidFlagID(flag) else {
-                throw CLIError("'\(flag)' is not a valid flag id", exitCode: 2)
-            }
             guard let file = try repository.flagFile(environment: environment, id: flag, revision: rev) else {
                 let place = rev.map { "at \($0)" } ?? "in the working tree"
                 throw CLIError(
@@ -80,16 +89,16 @@ struct Eval: ParsableCommand {
         if let context {
             do {
                 guard case .object(let object) = try JSONValue.parse(Array(context.utf8)) else {
-                    throw CLIError("--context must be a JSON object", exitCode: 2)
+                    throw CLIError("--context must be a JSON object", exitCode: ExitCode.validationFailure.rawValue)
                 }
                 user = object
             } catch let error as JSONParseError {
-                throw CLIError("--context is not valid JSON: \(error)", exitCode: 2)
+                throw CLIError("--context is not valid JSON: \(error)", exitCode: ExitCode.validationFailure.rawValue)
             }
         }
         for attribute in attributes {
             guard let equals = attribute.firstIndex(of: "="), equals != attribute.startIndex else {
-                throw CLIError("--attr takes key=value, got '\(attribute)'", exitCode: 2)
+                throw CLIError("--attr takes key=value, got '\(attribute)'", exitCode: ExitCode.validationFailure.rawValue)
             }
             let key = String(attribute[..<equals])
             let raw = String(attribute[attribute.index(after: equals)...])

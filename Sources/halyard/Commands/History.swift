@@ -27,11 +27,10 @@ struct History: ParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format.")
     var format: OutputFormat = .text
 
     func validate() throws {
-        if format == .markdown { throw ValidationError("history prints text or json") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if flag != nil && env != nil { throw ValidationError("give either ENV/FLAG or --env, not both") }
         if let flag, flag.split(separator: "/").count != 2 {
@@ -62,7 +61,7 @@ struct History: ParsableCommand {
             switch format {
             case .json:
                 print("[" + entries.map(Self.json).joined(separator: ",") + "]")
-            case .text, .markdown:
+            case .text:
                 if entries.isEmpty { print("no effective changes") }
                 for entry in entries {
                     let date = Self.iso8601(entry.date)

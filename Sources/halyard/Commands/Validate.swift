@@ -7,7 +7,7 @@ import HalyardSync
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate every flag file of the working tree, or of the tree at a revision.",
-        discussion: "Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage or I/O error."
+        discussion: "Exit status: 0 valid (warnings allowed), 1 invalid, 2 repository or I/O error, 64 usage error."
     )
 
     @OptionGroup var repository: RepositoryOptions
@@ -15,12 +15,8 @@ struct Validate: ParsableCommand {
     @Option(help: "Validate the tree at this revision (sha, branch, tag, HEAD~2) instead of the working tree.")
     var rev: String?
 
-    @Option(help: "Output format: text or json.")
+    @Option(help: "Output format.")
     var format: OutputFormat = .text
-
-    func validate() throws {
-        if format == .markdown { throw ValidationError("validate prints text or json") }
-    }
 
     func run() throws {
         try reportingErrors {
@@ -51,7 +47,7 @@ struct Validate: ParsableCommand {
                         ("warnings", "[" + warnings.map(Self.json).joined(separator: ",") + "]"),
                     ])
                 )
-            case .text, .markdown:
+            case .text:
                 for diagnostic in errors { print("error: \(diagnostic)") }
                 for diagnostic in warnings { print("warning: \(diagnostic)") }
                 if errors.isEmpty {

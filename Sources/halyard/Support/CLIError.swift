@@ -4,6 +4,10 @@ import HalyardGit
 import HalyardSync
 
 /// A failure the CLI reports as one clear line and a non-zero exit status.
+///
+/// Exit statuses: 1 for an invalid flag set or a failed command (an unknown flag in `eval`), 2 for a repository or
+/// I/O error (no such directory, not a git repository, unknown revision, unreadable config), and 64 for a usage
+/// error (`ExitCode.validationFailure`, EX_USAGE), which argument-parser also uses for a malformed command line.
 struct CLIError: Error, CustomStringConvertible {
     let message: String
     let exitCode: Int32
@@ -15,7 +19,7 @@ struct CLIError: Error, CustomStringConvertible {
 
     var description: String { message }
 
-    /// Wraps a git error: a bad repository or revision is a usage error (exit 2).
+    /// Wraps a git error: a bad repository or revision is a repository error (exit 2).
     static func git(_ error: GitError) -> CLIError {
         CLIError(error.description, exitCode: 2)
     }
