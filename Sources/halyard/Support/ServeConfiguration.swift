@@ -181,6 +181,13 @@ struct ServeConfiguration: Sendable {
         let known = Set(keys.filter { $0.value != .subscriptions }.keys.map(envName))
         for name in environment.keys.sorted() where name.hasPrefix("HALYARD_") && !known.contains(name) {
             if name.hasPrefix("HALYARD_INTEROP") || name == "HALYARD_HTTP_PORT_FILE" { continue }
+            if name == envName("subscriptions") {
+                throw CLIError(
+                    "\(name) is not read: subscriptions are set in the config file only (\"subscriptions\": [{url, environments, secret}])"
+                        + ", or at run time with POST /v1/subscriptions",
+                    exitCode: 2
+                )
+            }
             let suggestion = known.min { editDistance($0, name) < editDistance($1, name) }
             throw CLIError("unknown environment variable \(name)" + (suggestion.map { " (did you mean \($0)?)" } ?? ""), exitCode: 2)
         }
