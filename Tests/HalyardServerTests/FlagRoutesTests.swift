@@ -79,7 +79,7 @@ struct FlagRoutesTests {
                     #expect(response.headers[.eTag] == "\"\(digest)\"")
                 }
             }
-            for header in ["\"other\"", digest, "W/other", ""] {
+            for header in ["\"other\"", "W/other", ""] {
                 try await client.execute(uri: uri, method: .get, headers: [.ifNoneMatch: header]) { response in
                     #expect(response.status == .ok, "If-None-Match: \(header)")
                 }

@@ -12,6 +12,9 @@ enum EntityTag {
     static func quoted(_ digest: String) -> String { "\"" + digest + "\"" }
 
     /// True when `If-None-Match` names the digest, weakly or strongly, in a list, or as `*`.
+    ///
+    /// The quoted form (`"<digest>"`, as sent in `ETag`) is the canonical one. The bare digest, as `/v1/status`
+    /// shows it, is accepted too: a client that copies it from there is not sent the whole body again.
     static func ifNoneMatch(_ headers: HTTPFields, matches digest: String) -> Bool {
         for value in headers[values: .ifNoneMatch] where matches(value, digest) {
             return true
@@ -24,8 +27,8 @@ enum EntityTag {
             var tag = part.trimmingSpaces
             if tag == "*" { return true }
             if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
-            guard tag.count >= 2, tag.first == "\"", tag.last == "\"" else { continue }
-            if tag.dropFirst().dropLast() == digest { return true }
+            if tag.count >= 2, tag.first == "\"", tag.last == "\"" { tag = tag.dropFirst().dropLast() }
+            if tag == digest { return true }
         }
         return false
     }
