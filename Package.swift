@@ -59,6 +59,7 @@ let package = Package(
         .target(
             name: "HalyardNotify",
             dependencies: [
+                "HalyardRules",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

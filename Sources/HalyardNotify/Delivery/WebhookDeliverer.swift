@@ -6,6 +6,7 @@
 
 import AsyncHTTPClient
 import Foundation
+import HalyardRules
 import Logging
 import Metrics
 import NIOCore
@@ -389,14 +390,6 @@ private struct DeliveryMetrics: Sendable {
     let dead = Counter(label: "halyard_webhook_deliveries_total", dimensions: [("result", "dead")])
     let duration = Metrics.Timer(label: "halyard_webhook_delivery_duration_seconds", preferredDisplayUnit: .seconds)
     let propagation = Metrics.Timer(label: "halyard_propagation_seconds", preferredDisplayUnit: .seconds)
-}
-
-extension Duration {
-    /// The duration in seconds.
-    var seconds: Double {
-        let (seconds, attoseconds) = self.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }
 
 extension TimeAmount {

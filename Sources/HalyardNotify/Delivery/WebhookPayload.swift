@@ -5,11 +5,13 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HalyardRules
 
 /// Builds the exact bytes of a `flags.changed` webhook body (DESIGN §7).
 ///
-/// The body is written by hand rather than by `JSONEncoder` so that its key order and escaping never change between
-/// Foundation versions: it is built once at enqueue time, stored, and re-sent byte for byte on every retry.
+/// The body is written with HalyardRules' `JSONWriter` rather than `JSONEncoder` so that its key order and escaping
+/// never change between Foundation versions: it is built once at enqueue time, stored, and re-sent byte for byte on
+/// every retry.
 enum WebhookPayload {
     /// The webhook event type.
     static let eventType = "flags.changed"
@@ -25,53 +27,35 @@ enum WebhookPayload {
 
     /// `{"type":"flags.changed","timestamp":…,"data":{"environment","commit","previousCommit","added","removed","changed","flagsUrl"}}`.
     static func body(for change: EnvironmentChange, enqueuedAt: Date, flagsBaseURL: String) -> [UInt8] {
-        var json = "{\"type\":"
-        json += Self.quoted(Self.eventType)
-        json += ",\"timestamp\":"
-        json += Self.quoted(Self.timestamp(enqueuedAt))
-        json += ",\"data\":{\"environment\":"
-        json += Self.quoted(change.environment)
-        json += ",\"commit\":"
-        json += Self.quoted(change.commit)
-        json += ",\"previousCommit\":"
-        json += change.previousCommit.map(Self.quoted) ?? "null"
-        json += ",\"added\":"
-        json += Self.array(change.added)
-        json += ",\"removed\":"
-        json += Self.array(change.removed)
-        json += ",\"changed\":"
-        json += Self.array(change.changed)
-        json += ",\"flagsUrl\":"
-        json += Self.quoted(Self.flagsURL(base: flagsBaseURL, environment: change.environment))
-        json += "}}"
-        return Array(json.utf8)
+        var json = JSONWriter(capacity: 256)
+        json.objectStart()
+        json.key("type")
+        json.string(Self.eventType)
+        json.key("timestamp")
+        json.string(Self.timestamp(enqueuedAt))
+        json.key("data")
+        json.objectStart()
+        json.key("environment")
+        json.string(change.environment)
+        json.key("commit")
+        json.string(change.commit)
+        json.key("previousCommit")
+        json.string(change.previousCommit)
+        json.key("added")
+        json.strings(change.added)
+        json.key("removed")
+        json.strings(change.removed)
+        json.key("changed")
+        json.strings(change.changed)
+        json.key("flagsUrl")
+        json.string(Self.flagsURL(base: flagsBaseURL, environment: change.environment))
+        json.objectEnd()
+        json.objectEnd()
+        return json.bytes
     }
 
     /// ISO 8601 in UTC with whole seconds, e.g. `2026-11-21T12:00:00Z`.
     static func timestamp(_ date: Date) -> String {
         Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)).formatted(.iso8601)
-    }
-
-    private static func array(_ values: [String]) -> String {
-        "[" + values.map(Self.quoted).joined(separator: ",") + "]"
-    }
-
-    /// A JSON string literal.
-    static func quoted(_ string: String) -> String {
-        var result = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
     }
 }

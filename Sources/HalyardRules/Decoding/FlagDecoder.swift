@@ -45,7 +45,7 @@ public enum FlagDecoder {
             )
         }
         let document: JSONValue
-        switch JSONParser.parse(bytes) {
+        switch JSONParser.parse(validUTF8: bytes, from: start) {
         case .success(let value):
             document = value
         case .failure(let error):

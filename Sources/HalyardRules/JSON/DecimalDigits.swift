@@ -60,14 +60,20 @@ enum JSONNumberFormatting {
     /// 1e21 (`1.5`, `0.000001`), and exponent notation outside that range (`1e+21`, `1e-7`). This is the form sticky
     /// bucketing hashes, so it must never change.
     static func shortest(_ value: Double) -> String {
-        guard value.isFinite else { return "null" }
-        if value == value.rounded(.towardZero), value.magnitude < 1e15 {
-            return String(Int64(value))
-        }
-        let decimal = DecimalDigits(value)
-        if decimal.digits.isEmpty { return "0" }
         var out: [UInt8] = []
         out.reserveCapacity(24)
+        append(value, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends ``shortest(_:)``'s text as UTF-8 bytes, without building a string; `null` for infinities and NaN.
+    static func append(_ value: Double, to out: inout [UInt8]) {
+        guard value.isFinite else { return out.append(contentsOf: "null".utf8) }
+        if value == value.rounded(.towardZero), value.magnitude < 1e15 {
+            return JSONWriter.appendInteger(Int64(value), to: &out)
+        }
+        let decimal = DecimalDigits(value)
+        if decimal.digits.isEmpty { return out.append(UInt8(ascii: "0")) }
         if decimal.isNegative { out.append(UInt8(ascii: "-")) }
         let digits = decimal.digits
         let k = digits.count
@@ -93,8 +99,7 @@ enum JSONNumberFormatting {
             out.append(UInt8(ascii: "e"))
             let e = n - 1
             out.append(e < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
-            out.append(contentsOf: String(e.magnitude).utf8)
+            JSONWriter.appendInteger(Int64(e.magnitude), to: &out)
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -24,8 +24,9 @@ extension JSONValue {
 
     /// Parses JSON text held in a string, with the same strict rules as the byte form.
     public static func parse(_ string: String) throws(JSONParseError) -> JSONValue {
+        // A Swift string is always valid UTF-8: only the byte order mark needs looking at.
         var string = string
-        return try string.withUTF8 { JSONParser.parse($0) }.get()
+        return try string.withUTF8 { JSONParser.parse(validUTF8: $0, from: UTF8Validation.byteOrderMarkLength($0)) }.get()
     }
 }
 
@@ -50,6 +51,7 @@ struct JSONParser {
         self.index = start
     }
 
+    /// Checks that the bytes are UTF-8, then parses them.
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONParseError> {
         let start = UTF8Validation.byteOrderMarkLength(bytes)
         if let invalid = UTF8Validation.firstInvalidOffset(bytes, from: start) {
@@ -57,6 +59,12 @@ struct JSONParser {
             let message = "invalid UTF-8 byte 0x\(hexByte(bytes[invalid])); JSON text must be UTF-8"
             return .failure(JSONParseError(line: position.line, column: position.column, message: message))
         }
+        return parse(validUTF8: bytes, from: start)
+    }
+
+    /// Parses bytes that the caller has already checked with ``UTF8Validation``, from `start` (past any byte order
+    /// mark), so that a caller with its own message for bad UTF-8 does not make the parser check the bytes again.
+    static func parse(validUTF8 bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Result<JSONValue, JSONParseError> {
         var parser = JSONParser(bytes: bytes, start: start)
         do throws(Failure) {
             parser.skipWhitespace()

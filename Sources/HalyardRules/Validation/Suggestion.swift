@@ -1,5 +1,8 @@
 /// Finds the valid name that a misspelt one most likely meant, for `did you mean "baseState"?` hints.
-enum Suggestion {
+///
+/// The flag validator uses it for keys, rule types and operators; the CLI for configuration keys and environment
+/// variables. Both measure typos with the same ``editDistance(_:_:)``.
+public enum Suggestion {
     /// Common words for flag fields that other feature-flag tools use.
     private static let synonyms: [String: String] = [
         "enabled": "active", "enable": "active", "on": "active", "status": "active",
@@ -25,6 +28,22 @@ enum Suggestion {
             guard distance <= limit || isPrefix else { continue }
             let score = isPrefix ? min(distance, limit) : distance
             if best == nil || score < best!.distance { best = (candidate, score) }
+        }
+        return best?.candidate
+    }
+
+    /// The candidate nearest to `word` ignoring case, however far it is; the first of equally near ones; `nil` only
+    /// when there is no candidate.
+    ///
+    /// ```swift
+    /// Suggestion.nearest(to: "repo.polInterval", among: ["repo.pollInterval", "repo.branch"])   // "repo.pollInterval"
+    /// ```
+    public static func nearest(to word: String, among candidates: some Sequence<String>) -> String? {
+        let folded = Array(word.lowercased())
+        var best: (candidate: String, distance: Int)?
+        for candidate in candidates {
+            let distance = editDistance(folded, Array(candidate.lowercased()))
+            if best == nil || distance < best!.distance { best = (candidate, distance) }
         }
         return best?.candidate
     }

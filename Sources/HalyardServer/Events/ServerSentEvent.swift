@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HalyardRules
 import HalyardSync
 import NIOCore
 

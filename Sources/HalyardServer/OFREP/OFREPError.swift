@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import HTTPTypes
+import HalyardRules
 import Hummingbird
 
 /// An error answer of the OFREP routes: `{key?, errorCode, errorDetails}` with a 4xx (or 503) status.

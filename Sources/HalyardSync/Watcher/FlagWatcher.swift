@@ -243,10 +243,3 @@ struct WatcherMetrics: Sendable {
         rejectedTotal.increment()
     }
 }
-
-extension Duration {
-    /// The duration in seconds, as a `Double`.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

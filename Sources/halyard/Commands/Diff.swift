@@ -63,24 +63,33 @@ struct Diff: ParsableCommand {
         }
     }
 
+    /// `{"from", "to", "environments": {name: {"added", "removed", "changed", "metadataChanged"}}}`.
     static func json(_ changes: ChangeSet, from: ObjectID, to: ObjectID) -> String {
-        let environments = changes.environments.keys.sorted().map { name -> (String, String) in
+        var json = JSONWriter()
+        json.objectStart()
+        json.key("from")
+        json.string(from.hex)
+        json.key("to")
+        json.string(to.hex)
+        json.key("environments")
+        json.objectStart()
+        for name in changes.environments.keys.sorted() {
             let change = changes.environments[name]!
-            return (
-                name,
-                JSONWriter.object([
-                    ("added", JSONWriter.strings(change.added)),
-                    ("removed", JSONWriter.strings(change.removed)),
-                    ("changed", JSONWriter.strings(change.changed)),
-                    ("metadataChanged", JSONWriter.strings(change.metadataChanged)),
-                ])
-            )
+            json.key(name)
+            json.objectStart()
+            json.key("added")
+            json.strings(change.added)
+            json.key("removed")
+            json.strings(change.removed)
+            json.key("changed")
+            json.strings(change.changed)
+            json.key("metadataChanged")
+            json.strings(change.metadataChanged)
+            json.objectEnd()
         }
-        return JSONWriter.object([
-            ("from", JSONWriter.string(from.hex)),
-            ("to", JSONWriter.string(to.hex)),
-            ("environments", JSONWriter.object(environments)),
-        ])
+        json.objectEnd()
+        json.objectEnd()
+        return json.text
     }
 
     static func text(_ changes: ChangeSet, from: ObjectID, to: ObjectID) -> String {

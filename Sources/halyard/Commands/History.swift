@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HalyardGit
+import HalyardRules
 import HalyardSync
 
 /// `halyard history`: the audit trail of a flag, an environment or every flag, straight from `git log`.
@@ -16,7 +17,7 @@ struct History: ParsableCommand {
     @Option(help: "Follow every flag of this environment.")
     var env: String?
 
-    @Flag(help: "Also list metadata-only changes (name, description, metadata).")
+    @ArgumentParser.Flag(help: "Also list metadata-only changes (name, description, metadata).")
     var all = false
 
     @Option(help: "List at most this many entries.")
@@ -60,7 +61,7 @@ struct History: ParsableCommand {
             }
             switch format {
             case .json:
-                print("[" + entries.map(Self.json).joined(separator: ",") + "]")
+                print(Self.json(entries))
             case .text:
                 if entries.isEmpty { print("no effective changes") }
                 for entry in entries {
@@ -77,16 +78,31 @@ struct History: ParsableCommand {
         date.formatted(.iso8601)
     }
 
-    static func json(_ entry: HistoryEntry) -> String {
-        JSONWriter.object([
-            ("commit", JSONWriter.string(entry.commit)),
-            ("author", JSONWriter.string(entry.author)),
-            ("email", JSONWriter.string(entry.email)),
-            ("date", JSONWriter.string(iso8601(entry.date))),
-            ("subject", JSONWriter.string(entry.subject)),
-            ("environment", JSONWriter.string(entry.environment)),
-            ("flag", JSONWriter.string(entry.flag)),
-            ("change", JSONWriter.string(entry.change.rawValue)),
-        ])
+    /// `[{"commit", "author", "email", "date", "subject", "environment", "flag", "change"}, …]`.
+    static func json(_ entries: [HistoryEntry]) -> String {
+        var json = JSONWriter(capacity: 64 + entries.count * 256)
+        json.arrayStart()
+        for entry in entries {
+            json.objectStart()
+            json.key("commit")
+            json.string(entry.commit)
+            json.key("author")
+            json.string(entry.author)
+            json.key("email")
+            json.string(entry.email)
+            json.key("date")
+            json.string(iso8601(entry.date))
+            json.key("subject")
+            json.string(entry.subject)
+            json.key("environment")
+            json.string(entry.environment)
+            json.key("flag")
+            json.string(entry.flag)
+            json.key("change")
+            json.string(entry.change.rawValue)
+            json.objectEnd()
+        }
+        json.arrayEnd()
+        return json.text
     }
 }

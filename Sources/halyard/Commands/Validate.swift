@@ -40,13 +40,16 @@ struct Validate: ParsableCommand {
             let warnings = outcome.diagnostics.filter { $0.severity == .warning }
             switch format {
             case .json:
-                print(
-                    JSONWriter.object([
-                        ("valid", errors.isEmpty ? "true" : "false"),
-                        ("errors", "[" + errors.map(Self.json).joined(separator: ",") + "]"),
-                        ("warnings", "[" + warnings.map(Self.json).joined(separator: ",") + "]"),
-                    ])
-                )
+                var json = JSONWriter()
+                json.objectStart()
+                json.key("valid")
+                json.bool(errors.isEmpty)
+                json.key("errors")
+                Self.write(errors, to: &json)
+                json.key("warnings")
+                Self.write(warnings, to: &json)
+                json.objectEnd()
+                print(json.text)
             case .text:
                 for diagnostic in errors { print("error: \(diagnostic)") }
                 for diagnostic in warnings { print("warning: \(diagnostic)") }
@@ -64,13 +67,23 @@ struct Validate: ParsableCommand {
         }
     }
 
-    private static func json(_ diagnostic: Diagnostic) -> String {
-        var fields = [
-            ("file", JSONWriter.string(diagnostic.file)),
-            ("pointer", JSONWriter.string(diagnostic.pointer)),
-            ("message", JSONWriter.string(diagnostic.message)),
-        ]
-        if let hint = diagnostic.hint { fields.append(("hint", JSONWriter.string(hint))) }
-        return JSONWriter.object(fields)
+    /// `[{"file", "pointer", "message", "hint"?}, …]`.
+    private static func write(_ diagnostics: [Diagnostic], to json: inout JSONWriter) {
+        json.arrayStart()
+        for diagnostic in diagnostics {
+            json.objectStart()
+            json.key("file")
+            json.string(diagnostic.file)
+            json.key("pointer")
+            json.string(diagnostic.pointer)
+            json.key("message")
+            json.string(diagnostic.message)
+            if let hint = diagnostic.hint {
+                json.key("hint")
+                json.string(hint)
+            }
+            json.objectEnd()
+        }
+        json.arrayEnd()
     }
 }

@@ -188,7 +188,7 @@ struct ServeConfiguration: Sendable {
                     exitCode: 2
                 )
             }
-            let suggestion = known.min { editDistance($0, name) < editDistance($1, name) }
+            let suggestion = Suggestion.nearest(to: name, among: known)
             throw CLIError("unknown environment variable \(name)" + (suggestion.map { " (did you mean \($0)?)" } ?? ""), exitCode: 2)
         }
     }
@@ -226,7 +226,7 @@ struct ServeConfiguration: Sendable {
                     try walk(nested, prefix: key)
                     continue
                 }
-                let suggestion = keys.keys.min { editDistance($0, key) < editDistance($1, key) }
+                let suggestion = Suggestion.nearest(to: key, among: keys.keys)
                 throw CLIError(
                     "config file \(path): unknown key \(key)" + (suggestion.map { " (did you mean \($0)?)" } ?? ""),
                     exitCode: 2
@@ -283,21 +283,5 @@ struct ServeConfiguration: Sendable {
             }
             return StaticSubscription(url: url, environments: names, secret: secret)
         }
-    }
-
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.lowercased())
-        let b = Array(b.lowercased())
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        for i in 1...a.count {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
