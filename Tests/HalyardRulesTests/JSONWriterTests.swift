@@ -83,7 +83,8 @@ struct JSONWriterTests {
     @Test(
         arguments: [
             (0.0, "0"), (-0.0, "0"), (7, "7"), (-1234567890123, "-1234567890123"), (0.25, "0.25"), (1e-7, "1e-7"), (1e21, "1e+21"),
-        ] as [(Double, String)])
+        ] as [(Double, String)]
+    )
     func writesNumbersLikeJSONValue(_ number: Double, _ expected: String) {
         var json = JSONWriter()
         json.double(number)
