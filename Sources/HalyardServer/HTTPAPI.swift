@@ -47,6 +47,7 @@ public struct HTTPAPI: Sendable {
     let metricsRegistry: PrometheusCollectorRegistry
     let logger: Logger
     let flagsBodies = FlagsBodyCache()
+    let hookDeliveries = RecentHookDeliveries()
     let requestCounters: RequestCounters
     let sseClients: Prometheus.Gauge
     /// Read tokens with empty entries dropped.

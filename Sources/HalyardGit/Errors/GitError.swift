@@ -9,6 +9,9 @@ internal import CLibgit2
 /// ```
 /// cannot resolve revision 'nope' in /tmp/r: revspec 'nope' not found
 /// ```
+///
+/// No secret survives into an error: the credentials in a URL's user info are masked (``CredentialRedaction``) in
+/// ``message`` and ``operation`` when the error is made, and again in ``description``.
 public struct GitError: Error, Sendable, CustomStringConvertible {
     /// libgit2's error code (`git_error_code`, e.g. `-3` for `GIT_ENOTFOUND`), always negative.
     public var code: Int32
@@ -23,8 +26,8 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
     public init(code: Int32, errorClass: Int32, message: String, operation: String) {
         self.code = code
         self.errorClass = errorClass
-        self.message = message
-        self.operation = operation
+        self.message = CredentialRedaction.redact(message)
+        self.operation = CredentialRedaction.redact(operation)
     }
 
     /// Whether the thing looked up (revision, reference, object, path, remote, repository) does not exist.
@@ -36,9 +39,9 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
     /// Whether a TLS certificate or SSH host key was not trusted (`GIT_ECERTIFICATE`).
     public var isCertificateFailure: Bool { code == GIT_ECERTIFICATE.rawValue }
 
-    /// One line: "cannot <operation>: <message>".
+    /// One line: "cannot <operation>: <message>", with credentials masked.
     public var description: String {
-        message.isEmpty ? "cannot \(operation)" : "cannot \(operation): \(message)"
+        CredentialRedaction.redact(message.isEmpty ? "cannot \(operation)" : "cannot \(operation): \(message)")
     }
 
     /// The calling thread's last libgit2 error for a call that returned `code`.

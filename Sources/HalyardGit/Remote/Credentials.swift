@@ -50,6 +50,14 @@ public struct Credentials: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The secret values (password or token, key passphrase), for masking wherever they might be echoed.
+    var secrets: [String] {
+        switch kind {
+        case .userPassword(_, let password): [password]
+        case .sshKey(_, _, _, let passphrase): passphrase.map { [$0] } ?? []
+        }
+    }
+
     /// A description without secrets, e.g. `HTTPS credentials for user 'x-access-token'`.
     public var description: String {
         switch kind {

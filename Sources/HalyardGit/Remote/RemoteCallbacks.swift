@@ -38,14 +38,21 @@ final class RemoteCallbacks {
     }
 
     /// The error for a failed libgit2 call that ran with these callbacks; call it right after that call.
+    ///
+    /// The configured token, password or passphrase is masked wherever the remote or libgit2 echoed it.
     func error(for result: Int32, operation: String) -> GitError {
+        var error: GitError
         if let failure {
-            return .halyard(failure.code, failure.errorClass, failure.message, operation: operation)
+            error = .halyard(failure.code, failure.errorClass, failure.message, operation: operation)
+        } else {
+            error = GitError.last(result, operation: operation)
+            if error.isAuthenticationFailure && credentials == nil {
+                error.message = "the remote requires authentication and no credentials are configured (\(error.message))"
+            }
         }
-        var error = GitError.last(result, operation: operation)
-        if error.isAuthenticationFailure && credentials == nil {
-            error.message = "the remote requires authentication and no credentials are configured (\(error.message))"
-        }
+        let secrets = credentials?.secrets ?? []
+        error.message = CredentialRedaction.redact(error.message, secrets: secrets)
+        error.operation = CredentialRedaction.redact(error.operation, secrets: secrets)
         return error
     }
 

@@ -9,6 +9,12 @@ import GRDB
 import Metrics
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Halyard's durable state in one SQLite file: the applied commit, webhook subscriptions, the outbox of webhook
 /// messages and the delivery log.
 ///
@@ -47,6 +53,7 @@ public final class StateDatabase: Sendable {
         do {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Self.makePrivate(path)
             var configuration = Configuration()
             configuration.busyMode = .timeout(10)
             configuration.foreignKeysEnabled = true
@@ -56,11 +63,43 @@ public final class StateDatabase: Sendable {
                 try db.execute(sql: "PRAGMA synchronous = NORMAL")
             }
             self.pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.makePrivate(path)
             try Self.migrator.migrate(self.pool)
         } catch {
             throw .database(path, String(describing: error))
         }
         try self.refreshPendingGauge()
+    }
+
+    // MARK: - File modes
+
+    /// The mode of the database and its `-wal` and `-shm` files: they hold every subscription's secret.
+    static let fileMode: mode_t = 0o600
+
+    /// Creates the database file with mode 0600 when it is missing, so that SQLite (which gives its journals the
+    /// database's mode) never makes a readable one, and sets 0600 on the database, `-wal` and `-shm` files that exist.
+    static func makePrivate(_ path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
+        if descriptor >= 0 {
+            close(descriptor)
+        } else if errno != EEXIST {
+            throw FileModeError(path: path, operation: "create", errorNumber: errno)
+        }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            guard stat(file, &info) == 0, info.st_mode & 0o777 != fileMode else { continue }
+            guard chmod(file, fileMode) == 0 else {
+                throw FileModeError(path: file, operation: "chmod 0600", errorNumber: errno)
+            }
+        }
+    }
+
+    /// A database file whose mode cannot be made private.
+    struct FileModeError: Error, CustomStringConvertible {
+        let path: String
+        let operation: String
+        let errorNumber: Int32
+        var description: String { "cannot \(operation) \(path): \(String(cString: strerror(errorNumber)))" }
     }
 
     // MARK: - Applied state

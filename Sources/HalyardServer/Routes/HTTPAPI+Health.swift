@@ -11,7 +11,8 @@ import Hummingbird
 import NIOCore
 import Prometheus
 
-/// The unauthenticated operational routes: liveness, readiness, status and metrics.
+/// The operational routes: liveness, readiness and metrics, open to all and saying nothing secret, and the status,
+/// a read route (open unless read tokens are configured).
 extension HTTPAPI {
     func addHealthRoutes(to routes: inout RouteTable<BasicRequestContext>) {
         routes.get("/healthz") { _, _ in
@@ -28,8 +29,9 @@ extension HTTPAPI {
                 json.objectEnd()
             }
         }
-        routes.get("/v1/status") { _, _ in
-            self.status()
+        routes.get("/v1/status") { request, _ in
+            try self.authorizeRead(request)
+            return self.status()
         }
         routes.get("/metrics") { _, _ in
             var buffer = ByteBuffer()
@@ -42,7 +44,10 @@ extension HTTPAPI {
         }
     }
 
-    /// `GET /v1/status`: the served commit, the watcher's health, a rejected tip and each environment.
+    /// `GET /v1/status`: the served commit, the watcher's health, a rejected tip (its first diagnostics and their
+    /// count) and each environment.
+    ///
+    /// `lastFetchError` carries no credential: HalyardGit masks them in every error it makes.
     func status() -> Response {
         let state = store.current
         let status = store.status
@@ -69,6 +74,8 @@ extension HTTPAPI {
                     json.diagnostic(error)
                 }
                 json.arrayEnd()
+                json.key("errorCount")
+                json.int(rejected.errorCount)
                 json.objectEnd()
             }
             json.key("environments")

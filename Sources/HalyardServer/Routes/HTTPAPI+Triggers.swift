@@ -10,6 +10,8 @@ import Hummingbird
 import NIOCore
 
 /// The routes that make the watcher fetch now: the admin refresh and the git hosts' push webhooks.
+///
+/// A push hook whose delivery id was seen in the last hour is a replay: it is acknowledged (202) and causes no fetch.
 extension HTTPAPI {
     func addTriggerRoutes(to routes: inout RouteTable<BasicRequestContext>) {
         routes.post("/v1/refresh") { request, _ in
@@ -23,9 +25,20 @@ extension HTTPAPI {
             }
             let body = try await self.collectBody(request)
             try Self.verifyGitHook(headers: request.headers, body: body, secret: secret)
+            if let delivery = Self.gitHookDeliveryID(in: request.headers), !self.hookDeliveries.isFirstSighting(of: delivery) {
+                return self.json(JSONWriter.object("status", "duplicate delivery ignored"), status: .accepted)
+            }
             self.refresh()
             return self.json(JSONWriter.object("status", "refresh requested"), status: .accepted)
         }
+    }
+
+    /// The id of a push hook delivery, prefixed by its host: GitHub's `X-GitHub-Delivery` (the same on a redelivery)
+    /// or GitLab's `X-Gitlab-Event-UUID`; nil when the hook has neither.
+    static func gitHookDeliveryID(in headers: HTTPFields) -> String? {
+        if let id = headers[.gitHubDelivery] { return "github:" + id }
+        if let id = headers[.gitlabEventUUID] { return "gitlab:" + id }
+        return nil
     }
 
     /// Checks a push webhook: GitHub's `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>`, or GitLab's

@@ -54,6 +54,10 @@ extension HTTPField.Name {
     static var hubSignature256: Self { Self("X-Hub-Signature-256")! }
     /// GitLab's webhook secret token.
     static var gitlabToken: Self { Self("X-Gitlab-Token")! }
+    /// GitHub's id of a webhook delivery, kept on a redelivery.
+    static var gitHubDelivery: Self { Self("X-GitHub-Delivery")! }
+    /// GitLab's id of a webhook event.
+    static var gitlabEventUUID: Self { Self("X-Gitlab-Event-UUID")! }
     /// The SSE reconnection header.
     static var lastEventID: Self { Self("Last-Event-ID")! }
 }

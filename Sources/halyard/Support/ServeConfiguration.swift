@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import HalyardGit
 import HalyardNotify
 import HalyardRules
 
@@ -88,6 +89,7 @@ struct ServeConfiguration: Sendable {
             return nil
         }
         config.repoURL = try string("repo.url") ?? config.repoURL
+        try checkNoCredentials(inRepoURL: config.repoURL)
         config.branch = try string("repo.branch")
         config.flagsDirectory = try string("repo.flagsDir") ?? config.flagsDirectory
         if let interval = try duration(reader, "repo.pollInterval") { config.pollInterval = interval }
@@ -134,6 +136,18 @@ struct ServeConfiguration: Sendable {
     }
 
     // MARK: - Checks swift-configuration leaves to us
+
+    /// Refuses a `repo.url` with a token or password in its user info: it would end up in the mirror's git config, in
+    /// libgit2's messages and in logs. The error shows the URL with the secret masked.
+    private static func checkNoCredentials(inRepoURL url: String) throws {
+        guard CredentialRedaction.containsCredentials(url) else { return }
+        throw CLIError(
+            "configuration key repo.url: \(CredentialRedaction.redact(url)) carries credentials; remove them from the URL "
+                + "and set repo.auth.token or repo.auth.tokenFile (HALYARD_REPO_AUTH_TOKEN, HALYARD_REPO_AUTH_TOKEN_FILE) "
+                + "instead, with repo.auth.username for the user name",
+            exitCode: 2
+        )
+    }
 
     private static func duration(_ reader: ConfigReader, _ key: String) throws -> Duration? {
         if let seconds = reader.double(forKey: ConfigKey(key)) { return try duration(seconds: seconds, key: key) }

@@ -12,6 +12,12 @@ import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Wires the watcher, the webhook deliverer and the HTTP API into one `ServiceGroup` and runs it until SIGTERM/SIGINT.
 struct ServeRunner {
     let settings: ServeConfiguration
@@ -29,11 +35,14 @@ struct ServeRunner {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
+        // Everything the service creates (mirror, database, journals) is for its own user only.
+        umask(0o077)
         do {
-            try FileManager.default.createDirectory(atPath: settings.dataDirectory, withIntermediateDirectories: true)
+            if let warning = try PrivateDirectory.prepare(settings.dataDirectory) { logger.warning("\(warning)") }
         } catch {
-            throw fail("cannot create the data directory \(settings.dataDirectory): \(error.localizedDescription)", exitCode: 2)
+            throw fail("\(error)", exitCode: 2)
         }
+        warnAboutWeakTokens(logger)
         let database: StateDatabase
         do {
             database = try StateDatabase(path: settings.dataDirectory + "/halyard.sqlite")
@@ -135,6 +144,24 @@ struct ServeRunner {
         return nil
     }
 
+    /// The shortest admin token, read token or git hook secret that start-up accepts without a warning.
+    static let minimumTokenLength = 16
+
+    /// Warns about each token short enough to guess, naming its key and never its value.
+    private func warnAboutWeakTokens(_ logger: Logger) {
+        var keys: [String] = []
+        if let token = settings.adminToken, !token.isEmpty, token.count < Self.minimumTokenLength { keys.append("auth.adminToken") }
+        for (index, token) in settings.readTokens.enumerated() where token.count < Self.minimumTokenLength {
+            keys.append("auth.readTokens[\(index)]")
+        }
+        if let secret = settings.gitHookSecret, !secret.isEmpty, secret.count < Self.minimumTokenLength { keys.append("auth.gitHookSecret") }
+        for key in keys {
+            logger.warning(
+                "\(key) is shorter than \(Self.minimumTokenLength) characters and easy to guess; generate one with: openssl rand -hex 32"
+            )
+        }
+    }
+
     private func fail(_ message: String, exitCode: Int32 = 1) -> any Error {
         printError("error: \(message)")
         return ExitCode(exitCode)
@@ -147,5 +174,46 @@ struct DeliveryTrigger: ChangeListener {
 
     func flagsApplied(_ change: AppliedChange) {
         deliverer.wake()
+    }
+}
+
+/// The data directory, made private to the service's user: it holds the mirror of the flag repository and the state
+/// database with every subscription's `whsec_` secret.
+enum PrivateDirectory {
+    /// A data directory that cannot be created or made private.
+    struct Failure: Error, CustomStringConvertible {
+        let path: String
+        let reason: String
+        var description: String { "data directory \(path): \(reason)" }
+    }
+
+    /// Creates `path` with mode 0700, or sets an existing one to 0700.
+    ///
+    /// - Returns: A warning when the directory is shared with other users (sticky bit, as `/tmp`) and its mode was left
+    ///   alone.
+    /// - Throws: ``Failure`` when the directory cannot be created or its mode cannot be set.
+    static func prepare(_ path: String) throws(Failure) -> String? {
+        var info = stat()
+        if stat(path, &info) != 0 {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: path,
+                    withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700]
+                )
+            } catch {
+                throw Failure(path: path, reason: "cannot create it: \(error.localizedDescription)")
+            }
+            guard stat(path, &info) == 0 else { throw Failure(path: path, reason: "cannot read it after creating it") }
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw Failure(path: path, reason: "exists and is not a directory") }
+        if info.st_mode & S_ISVTX != 0 {
+            return "data directory \(path) is shared (sticky bit); its mode stays as it is: use a directory of its own"
+        }
+        guard info.st_mode & 0o7777 != 0o700 else { return nil }
+        guard chmod(path, 0o700) == 0 else {
+            throw Failure(path: path, reason: "cannot make it private (chmod 0700): \(String(cString: strerror(errno)))")
+        }
+        return nil
     }
 }
