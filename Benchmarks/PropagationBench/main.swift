@@ -103,8 +103,15 @@ try await withThrowingTaskGroup(of: Void.self) { group in
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
             configuration: WebhookDeliverer.httpClientConfiguration()
         )
-        let deliverer = WebhookDeliverer(database: database, httpClient: httpClient, logger: logger)
         let store = FlagStore()
+        // The receivers listen on loopback; messages wait until the store serves their commit, as in `halyard serve`.
+        let deliverer = WebhookDeliverer(
+            database: database,
+            httpClient: httpClient,
+            configuration: .init(allowPrivateNetworks: true),
+            servedCommit: { store.current?.commit },
+            logger: logger
+        )
         let watcher = FlagWatcher(
             configuration: WatcherConfiguration(
                 source: .remote(url: bare),

@@ -57,7 +57,7 @@ admin_token="interop-admin-$RANDOM$RANDOM"
 log="$work/serve.log"
 (
     cd "$repo"
-    HALYARD_AUTH_ADMIN_TOKEN="$admin_token" exec "$HALYARD_INTEROP_BIN" serve --port 0 --data-dir "$work/data" --log-level notice
+    HALYARD_AUTH_ADMIN_TOKEN="$admin_token" HALYARD_NOTIFY_ALLOW_PRIVATE_NETWORKS=true exec "$HALYARD_INTEROP_BIN" serve --port 0 --data-dir "$work/data" --log-level notice
 ) >"$log" 2>&1 &
 server_pid=$!
 

@@ -229,6 +229,7 @@ struct ServeFixture {
         let config: [String: Any] = [
             "dataDir": self.dataDirectory,
             "auth": ["adminToken": "test-admin-token"],
+            "notify": ["allowPrivateNetworks": true],  // the receivers listen on loopback
             "subscriptions": [["url": url, "environments": environments, "secret": Self.secret]],
         ]
         try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: self.configPath))

@@ -35,7 +35,7 @@ struct DeliveryTests {
             try self.enqueue(database)
             let message = try #require(try database.pendingMessages().first)
             try await Fixtures.withHTTPClient { client in
-                let deliverer = WebhookDeliverer(database: database, httpClient: client, logger: Fixtures.logger)
+                let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withDeliverer(deliverer) {
                     try await Fixtures.eventually("delivery") { try database.pendingMessageCount() == 0 }
                 }
@@ -79,7 +79,7 @@ struct DeliveryTests {
         try await Fixtures.withReceiver { receiver in
             _ = try database.createSubscription(url: receiver.url(), environments: ["production"], policy: .any)
             try await Fixtures.withHTTPClient { client in
-                let deliverer = WebhookDeliverer(database: database, httpClient: client, logger: Fixtures.logger)
+                let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withDeliverer(deliverer) {
                     // Let the deliverer find the empty outbox and go to sleep (its fallback poll is a minute away).
                     try await Task.sleep(for: .milliseconds(200))
@@ -99,7 +99,7 @@ struct DeliveryTests {
         try await Fixtures.withReceiver({ _, index in index < 4 ? .status(500) : .ok }) { receiver in
             let subscription = try database.createSubscription(url: receiver.url(), environments: ["production"], policy: .any)
             try self.enqueue(database)
-            let configuration = WebhookDeliverer.Configuration(initialBackoff: .seconds(1), maxBackoff: .seconds(3))
+            let configuration = WebhookDeliverer.Configuration(initialBackoff: .seconds(1), maxBackoff: .seconds(3), allowPrivateNetworks: true)
             #expect(configuration.backoffDelay(attempt: 1, random: 0.5) == .milliseconds(500))
             #expect(configuration.backoffDelay(attempt: 10, random: 0.5) == .milliseconds(1500))
             try await Fixtures.withHTTPClient { client in
@@ -161,6 +161,7 @@ struct DeliveryTests {
                 let deliverer = WebhookDeliverer(
                     database: database,
                     httpClient: client,
+                    configuration: .loopback,
                     clock: clock,
                     random: { 0 },
                     logger: Fixtures.logger
@@ -190,7 +191,12 @@ struct DeliveryTests {
         try await Fixtures.withReceiver({ _, _ in .status(500) }) { receiver in
             let subscription = try database.createSubscription(url: receiver.url(), environments: ["production"], policy: .any)
             try self.enqueue(database)
-            let configuration = WebhookDeliverer.Configuration(initialBackoff: .seconds(10), maxBackoff: .seconds(40), maxAge: .seconds(60))
+            let configuration = WebhookDeliverer.Configuration(
+                initialBackoff: .seconds(10),
+                maxBackoff: .seconds(40),
+                maxAge: .seconds(60),
+                allowPrivateNetworks: true
+            )
             try await Fixtures.withHTTPClient { client in
                 let deliverer = WebhookDeliverer(
                     database: database,
@@ -225,6 +231,68 @@ struct DeliveryTests {
         }
     }
 
+    @Test func testCoalescingKeepsTheFirstEnqueueTimeAndAttemptCount() async throws {
+        let clock = ManualClock()
+        let start = clock.now()
+        let database = try StateDatabase(path: Fixtures.databasePath(), clock: clock)
+        try await Fixtures.withReceiver({ _, _ in .status(500) }) { receiver in
+            let subscription = try database.createSubscription(url: receiver.url(), environments: ["production"], policy: .any)
+            try self.enqueue(database, commit: "c2", previous: "c1")
+            let configuration = WebhookDeliverer.Configuration(
+                initialBackoff: .seconds(10),
+                maxBackoff: .seconds(40),
+                maxAge: .seconds(120),
+                allowPrivateNetworks: true
+            )
+            try await Fixtures.withHTTPClient { client in
+                let deliverer = WebhookDeliverer(
+                    database: database,
+                    httpClient: client,
+                    configuration: configuration,
+                    clock: clock,
+                    random: { 0.5 },
+                    logger: Fixtures.logger
+                )
+                try await Fixtures.withDeliverer(deliverer) {
+                    for attempt in 1...2 {
+                        try await Fixtures.eventually("attempt \(attempt)") { try database.pendingMessages().first?.attempts == attempt }
+                        clock.advance(to: try #require(try database.pendingMessages().first).nextAttemptAt)
+                    }
+                    // Three failures, at 0 s, 5 s and 15 s; the fourth attempt is due at 35 s. A new commit at 15 s is
+                    // coalesced into the pending message: the attempt count, the backoff and the age carry over.
+                    try await Fixtures.eventually("attempt 3") { try database.pendingMessages().first?.attempts == 3 }
+                    let beforeCoalescing = try #require(try database.pendingMessages().first)
+                    try self.enqueue(database, commit: "c3", previous: "c2")
+                    let coalesced = try #require(try database.pendingMessages().first)
+                    #expect(coalesced.change.commit == "c3")
+                    #expect(coalesced.messageID != beforeCoalescing.messageID)
+                    #expect(coalesced.attempts == 3)
+                    #expect(coalesced.enqueuedAt == start)
+                    #expect(coalesced.nextAttemptAt == beforeCoalescing.nextAttemptAt)
+
+                    // The next failure is attempt 4, backed off by 0.5 × min(40, 10 × 2³) = 20 s.
+                    clock.advance(to: coalesced.nextAttemptAt)
+                    try await Fixtures.eventually("attempt 4") { try database.pendingMessages().first?.attempts == 4 }
+                    let afterFailure = try #require(try database.pendingMessages().first)
+                    #expect(afterFailure.nextAttemptAt == coalesced.nextAttemptAt.addingTimeInterval(20))
+
+                    // The message dies 120 s after the first enqueue, not 120 s after the coalesced commit.
+                    while let pending = try database.pendingMessages().first {
+                        clock.advance(to: pending.nextAttemptAt)
+                        let attempts = pending.attempts
+                        try await Fixtures.eventually("attempt \(attempts + 1)") {
+                            try database.pendingMessages().first.map { $0.attempts > attempts } ?? true
+                        }
+                    }
+                }
+            }
+            let log = try database.deliveries(subscriptionID: subscription.id)
+            #expect(log.first?.result == "dead")
+            #expect(log.first?.at == start.addingTimeInterval(120))
+            #expect(log.map(\.attempt) == Array((1...log.count).reversed()))
+        }
+    }
+
     @Test func testHangingSubscriberDoesNotDelayOthers() async throws {
         let database = try StateDatabase(path: Fixtures.databasePath())
         let handler: TestReceiver.Handler = { request, _ in
@@ -235,7 +303,7 @@ struct DeliveryTests {
                 try database.createSubscription(url: receiver.url("/slow\(index)"), environments: ["production"], policy: .any)
             }
             let fast = try database.createSubscription(url: receiver.url("/fast"), environments: ["production"], policy: .any)
-            let configuration = WebhookDeliverer.Configuration(timeout: .seconds(3), maxConcurrentDeliveries: 8)
+            let configuration = WebhookDeliverer.Configuration(timeout: .seconds(3), maxConcurrentDeliveries: 8, allowPrivateNetworks: true)
             try await Fixtures.withHTTPClient(timeout: .seconds(3)) { client in
                 let deliverer = WebhookDeliverer(
                     database: database,
@@ -298,7 +366,7 @@ struct DeliveryTests {
             )
             #expect(try database.pendingMessageCount() == 8)
             try await Fixtures.withHTTPClient { client in
-                let deliverer = WebhookDeliverer(database: database, httpClient: client, logger: Fixtures.logger)
+                let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withDeliverer(deliverer) {
                     try await Fixtures.eventually("all delivered") { try database.pendingMessageCount() == 0 }
                 }
@@ -317,7 +385,7 @@ struct DeliveryTests {
             let subscription = try database.createSubscription(url: receiver.url("/moved"), environments: ["production"], policy: .any)
             try self.enqueue(database)
             try await Fixtures.withHTTPClient { client in
-                let deliverer = WebhookDeliverer(database: database, httpClient: client, logger: Fixtures.logger)
+                let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withDeliverer(deliverer) {
                     try await Fixtures.eventually("attempt") { try !database.deliveries(subscriptionID: subscription.id).isEmpty }
                 }
@@ -342,7 +410,7 @@ struct DeliveryTests {
             let deliverer = WebhookDeliverer(
                 database: database,
                 httpClient: client,
-                configuration: .init(timeout: .seconds(1)),
+                configuration: .init(timeout: .seconds(1), allowPrivateNetworks: true),
                 clock: clock,
                 random: { 0.5 },
                 logger: Fixtures.logger
@@ -366,7 +434,14 @@ struct DeliveryTests {
             try self.enqueue(database)
             try await Fixtures.withHTTPClient { client in
                 // With a jitter of 0 every retry is due at once, so attempts pile up quickly.
-                let deliverer = WebhookDeliverer(database: database, httpClient: client, clock: clock, random: { 0 }, logger: Fixtures.logger)
+                let deliverer = WebhookDeliverer(
+                    database: database,
+                    httpClient: client,
+                    configuration: .loopback,
+                    clock: clock,
+                    random: { 0 },
+                    logger: Fixtures.logger
+                )
                 try await Fixtures.withDeliverer(deliverer) {
                     try await Fixtures.eventually("110 attempts", timeout: .seconds(60)) {
                         (try database.pendingMessages().first?.attempts ?? 0) >= 110
@@ -389,7 +464,7 @@ struct DeliveryTests {
                 _ = try database.createSubscription(url: receiver.url("/s\(index)"), environments: ["production"], policy: .any)
             }
             try await Fixtures.withHTTPClient { client in
-                let deliverer = WebhookDeliverer(database: database, httpClient: client, logger: Fixtures.logger)
+                let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withDeliverer(deliverer) {
                     let started = ContinuousClock.now
                     #expect(try self.enqueue(database) == 1000)

@@ -27,7 +27,7 @@ struct DurabilityTests {
         let database = try StateDatabase(path: path)
         try before(database)
         try await Fixtures.withHTTPClient { client in
-            let deliverer = WebhookDeliverer(database: database, httpClient: client, logger: Fixtures.logger)
+            let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
             try await Fixtures.withDeliverer(deliverer) {
                 try await Fixtures.eventually("delivery") { try condition(database) }
             }
@@ -102,7 +102,7 @@ struct DurabilityTests {
             _ = try database.createSubscription(url: receiver.url(), environments: ["production"], policy: .any)
             try self.enqueue(database, commit: "c2", previous: "c1")
             try await Fixtures.withHTTPClient { client in
-                let deliverer = WebhookDeliverer(database: database, httpClient: client, logger: Fixtures.logger)
+                let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withGracefulShutdown(of: deliverer) {
                     try await Fixtures.eventually("request started") { receiver.requests.count == 1 }
                 }

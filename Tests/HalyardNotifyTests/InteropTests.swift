@@ -59,7 +59,7 @@ struct InteropTests {
         #expect(expectedIDs.count == 2)
 
         try await Fixtures.withHTTPClient { client in
-            let deliverer = WebhookDeliverer(database: database, httpClient: client, logger: Fixtures.logger)
+            let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
             try await Fixtures.withDeliverer(deliverer) {
                 try await Fixtures.eventually("two verified deliveries and one rejection", timeout: .seconds(20)) {
                     try database.pendingMessages(subscriptionID: good.id).isEmpty

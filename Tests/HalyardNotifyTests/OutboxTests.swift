@@ -141,7 +141,7 @@ struct OutboxTests {
         #expect(after.change.removed == ["z"])
         #expect(after.change.changed == ["y"])
         #expect(after.fetchedAt == firstFetch)
-        #expect(after.enqueuedAt == self.clock.now())
+        #expect(after.enqueuedAt == before.enqueuedAt)  // the first enqueue time is kept (DESIGN §7)
         let data = try #require((try JSONSerialization.jsonObject(with: Data(after.body)) as? [String: Any])?["data"] as? [String: Any])
         #expect(data["previousCommit"] as? String == "c1")
         #expect(data["commit"] as? String == "c3")
@@ -172,7 +172,7 @@ struct OutboxTests {
                 flagsBaseURL: Fixtures.flagsBaseURL
             )
             try await Fixtures.withHTTPClient { client in
-                let deliverer = WebhookDeliverer(database: database, httpClient: client, logger: Fixtures.logger)
+                let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withDeliverer(deliverer) {
                     try await Fixtures.eventually("subscription disabled") { try database.subscription(id: gone.id)?.disabled == true }
                 }
@@ -206,7 +206,7 @@ struct OutboxTests {
                 flagsBaseURL: Fixtures.flagsBaseURL
             )
             try await Fixtures.withHTTPClient { client in
-                let deliverer = WebhookDeliverer(database: database, httpClient: client, logger: Fixtures.logger)
+                let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withDeliverer(deliverer) {
                     try await Fixtures.eventually("subscription disabled") { try database.subscription(id: id)?.disabled == true }
                 }

@@ -153,7 +153,15 @@ struct ServerFixture {
         logger.logLevel = .critical
         var listeners: [any ChangeListener] = [hub]
         if let webhookClient {
-            let deliverer = WebhookDeliverer(database: database, httpClient: webhookClient, logger: logger)
+            // As `serve` wires it; the receivers listen on loopback.
+            let store = store
+            let deliverer = WebhookDeliverer(
+                database: database,
+                httpClient: webhookClient,
+                configuration: .init(allowPrivateNetworks: true),
+                servedCommit: { store.current?.commit },
+                logger: logger
+            )
             listeners.append(DelivererWaker(deliverer: deliverer))
             self.deliverer = deliverer
         } else {

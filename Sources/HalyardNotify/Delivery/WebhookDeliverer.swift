@@ -25,12 +25,24 @@ import Synchronization
 ///   once, with at most one request in flight per subscription, so a slow or dead receiver never delays the others.
 /// - Failures are retried with exponential backoff and full jitter; `Retry-After` is honoured; `410 Gone` disables the
 ///   subscription; a message older than ``Configuration-swift.struct/maxAge`` is dead.
+/// - An attempt has ``Configuration-swift.struct/timeout`` from resolving the host to the last byte of the answer; a
+///   refused connection fails at once.
+/// - Unless ``Configuration-swift.struct/allowPrivateNetworks`` is true, it connects only to public addresses, checked
+///   on the resolved address at every attempt (``SubscriberNetworkPolicy`` explains how rebinding is ruled out).
+/// - With a `servedCommit` closure, a message is sent only once the commit it names is served (DESIGN §7).
 /// - Every attempt is appended to the subscription's delivery log and counted in metrics
 ///   (`halyard_webhook_deliveries_total`, `halyard_webhook_delivery_duration_seconds`, `halyard_propagation_seconds`).
+///   Subscriber URLs appear in logs and errors without their query string.
 ///
 /// ```swift
 /// let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: WebhookDeliverer.httpClientConfiguration())
-/// let deliverer = WebhookDeliverer(database: database, httpClient: httpClient, logger: logger)
+/// let deliverer = WebhookDeliverer(
+///     database: database,
+///     httpClient: httpClient,
+///     configuration: .init(allowedHosts: ["*.internal.acme.com"]),
+///     servedCommit: { store.current?.commit },
+///     logger: logger
+/// )
 /// let group = ServiceGroup(services: [watcher, deliverer, server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
 /// try await group.run()
 /// ```
@@ -50,20 +62,48 @@ public final class WebhookDeliverer: Service, Sendable {
         public var maxBackoff: Duration
         /// How long after being enqueued a message is given up.
         public var maxAge: Duration
+        /// Whether subscribers on loopback, link-local, private and unspecified addresses are reached
+        /// (`notify.allowPrivateNetworks`, DESIGN §13). The check is made on the resolved address at every attempt.
+        public var allowPrivateNetworks: Bool
+        /// The hosts a subscriber URL may name (`notify.allowedHosts`), checked at every attempt; `nil` allows any.
+        public var allowedHosts: [String]?
+        /// On graceful shutdown, how long requests in flight may still finish before they are abandoned (their messages
+        /// stay pending and are sent again, with the same `webhook-id`, after the restart).
+        public var shutdownGracePeriod: Duration
 
-        /// Creates a configuration; the defaults are DESIGN §7's.
+        /// How host names are resolved; tests map made-up names to loopback.
+        var resolver: HostResolver = .system
+        /// Address ranges reached although ``allowPrivateNetworks`` is false; tests use it to pin loopback receivers.
+        var exemptRanges: Set<RestrictedRange> = []
+
+        /// Creates a configuration; the defaults are DESIGN §7's and §13's.
         public init(
             timeout: Duration = .seconds(10),
             maxConcurrentDeliveries: Int = 256,
             initialBackoff: Duration = .seconds(1),
             maxBackoff: Duration = .seconds(600),
-            maxAge: Duration = .seconds(24 * 3600)
+            maxAge: Duration = .seconds(24 * 3600),
+            allowPrivateNetworks: Bool = false,
+            allowedHosts: [String]? = nil,
+            shutdownGracePeriod: Duration = .seconds(2)
         ) {
             self.timeout = timeout
             self.maxConcurrentDeliveries = max(1, maxConcurrentDeliveries)
             self.initialBackoff = initialBackoff
             self.maxBackoff = maxBackoff
             self.maxAge = maxAge
+            self.allowPrivateNetworks = allowPrivateNetworks
+            self.allowedHosts = allowedHosts
+            self.shutdownGracePeriod = shutdownGracePeriod
+        }
+
+        var networkPolicy: SubscriberNetworkPolicy {
+            SubscriberNetworkPolicy(
+                allowPrivateNetworks: self.allowPrivateNetworks,
+                allowedHosts: self.allowedHosts,
+                resolver: self.resolver,
+                exemptRanges: self.exemptRanges
+            )
         }
 
         /// The delay before retrying after failed attempt number `attempt` (1 for the first attempt): exponential
@@ -80,10 +120,15 @@ public final class WebhookDeliverer: Service, Sendable {
     /// The longest the deliverer waits without looking at the outbox.
     private static let pollInterval: TimeInterval = 60
 
+    /// While a message is held back because the commit it names is not served yet, how often the outbox is looked at
+    /// again (the watcher's listener normally wakes the deliverer as soon as the commit is served).
+    private static let heldRecheckInterval: TimeInterval = 0.25
+
     private struct State {
         var wakePending = false
         var shuttingDown = false
         var waiter: CheckedContinuation<Void, Never>?
+        var idleWaiter: CheckedContinuation<Void, Never>?
         var busySubscriptions: Set<String> = []
 
         mutating func takeWaiter() -> CheckedContinuation<Void, Never>? {
@@ -95,11 +140,13 @@ public final class WebhookDeliverer: Service, Sendable {
     private let database: StateDatabase
     private let httpClient: HTTPClient
     private let configuration: Configuration
+    private let networkPolicy: SubscriberNetworkPolicy
     private let clock: any WebhookClock
     private let random: @Sendable () -> Double
+    private let servedCommit: (@Sendable () -> String?)?
     private let logger: Logger
     private let state = Mutex(State())
-    private let metrics = DeliveryMetrics()
+    private let metrics: DeliveryMetrics
 
     /// Creates a deliverer.
     ///
@@ -109,43 +156,58 @@ public final class WebhookDeliverer: Service, Sendable {
     ///   - configuration: Timeouts, concurrency and retry policy.
     ///   - clock: The wall clock of retry times; tests inject a manual one.
     ///   - random: The jitter source, returning numbers in `0..<1`.
-    ///   - logger: Where deliveries, failures and dead messages are logged.
+    ///   - servedCommit: The commit the service serves now. When given, a message naming the commit recorded last is
+    ///     held back until this returns that commit, so a subscriber that fetches `flagsUrl` on receipt never gets an
+    ///     older one (DESIGN §7). Wake the deliverer (``wake()``) once a new commit is served.
+    ///   - metricsFactory: Where the delivery metrics go; the bootstrapped `MetricsSystem` by default.
+    ///   - logger: Where deliveries, failures and dead messages are logged. Subscriber URLs appear without their query.
     public init(
         database: StateDatabase,
         httpClient: HTTPClient,
         configuration: Configuration = .init(),
         clock: any WebhookClock = SystemWebhookClock(),
         random: @escaping @Sendable () -> Double = { .random(in: 0..<1) },
+        servedCommit: (@Sendable () -> String?)? = nil,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
         logger: Logger
     ) {
         self.database = database
         self.httpClient = httpClient
         self.configuration = configuration
+        self.networkPolicy = configuration.networkPolicy
         self.clock = clock
         self.random = random
+        self.servedCommit = servedCommit
+        self.metrics = DeliveryMetrics(factory: metricsFactory)
         self.logger = logger
     }
 
-    /// An `HTTPClient` configuration for webhooks: no redirects, the timeout as connect and read timeout, and enough
-    /// connections per host for `maxConcurrentDeliveries`.
+    /// An `HTTPClient` configuration for webhooks: no redirects, the timeout as connect and read timeout, enough
+    /// connections per host for `maxConcurrentDeliveries`, and no retrying of a refused connection (a closed port is a
+    /// quick failure that backs off like any other, not 10 s of reconnecting).
     public static func httpClientConfiguration(
         timeout: Duration = .seconds(10),
         maxConcurrentDeliveries: Int = 256
     ) -> HTTPClient.Configuration {
         let timeAmount = TimeAmount(timeout)
+        var connectionPool = HTTPClient.Configuration.ConnectionPool(
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, maxConcurrentDeliveries)
+        )
+        connectionPool.retryConnectionEstablishment = false
         return HTTPClient.Configuration(
             redirectConfiguration: .disallow,
             timeout: .init(connect: timeAmount, read: timeAmount),
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, maxConcurrentDeliveries)),
+            connectionPool: connectionPool,
             decompression: .disabled
         )
     }
 
     /// Delivers until the task is cancelled or a graceful shutdown is requested.
     ///
-    /// On graceful shutdown it starts no new request and waits for those in flight (bounded by the timeout). On
-    /// cancellation, requests in flight are abandoned; their messages stay pending and are sent again later with the
-    /// same `webhook-id`.
+    /// On graceful shutdown it starts no new request and lets those in flight finish for at most
+    /// ``Configuration-swift.struct/shutdownGracePeriod``, then abandons them. On cancellation, requests in flight are
+    /// abandoned at once. An abandoned message stays pending and is sent again later with the same `webhook-id`.
     public func run() async throws {
         self.logger.info("Webhook deliverer started", metadata: ["pending": "\((try? self.database.pendingMessageCount()) ?? -1)"])
         let observer = self.database.addEnqueueObserver { [self] in self.wake() }
@@ -153,6 +215,8 @@ public final class WebhookDeliverer: Service, Sendable {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 await self.loop(group: &group)
+                await self.waitUntilIdle(atMost: self.configuration.shutdownGracePeriod)
+                group.cancelAll()
             }
         } onGracefulShutdown: {
             self.state.withLock { state in
@@ -184,7 +248,12 @@ public final class WebhookDeliverer: Service, Sendable {
             if capacity > 0 {
                 let now = self.clock.now()
                 do {
-                    let batch = try self.database.dueMessages(now: now, busySubscriptions: busy, limit: capacity)
+                    let batch = try self.database.dueMessages(
+                        now: now,
+                        busySubscriptions: busy,
+                        limit: capacity,
+                        servedCommit: self.servedCommit
+                    )
                     self.state.withLock { state in
                         for message in batch.messages {
                             state.busySubscriptions.insert(message.subscriptionID)
@@ -197,6 +266,10 @@ public final class WebhookDeliverer: Service, Sendable {
                         }
                     }
                     nextDue = batch.nextDue
+                    if batch.heldBack {
+                        let recheck = now.addingTimeInterval(Self.heldRecheckInterval)
+                        nextDue = min(nextDue ?? recheck, recheck)
+                    }
                 } catch {
                     self.logger.error("Cannot read the webhook outbox", metadata: ["error": "\(error)"])
                     nextDue = now.addingTimeInterval(1)
@@ -209,11 +282,45 @@ public final class WebhookDeliverer: Service, Sendable {
     }
 
     private func finished(subscriptionID: String) {
-        self.state.withLock { state in
+        let (waiter, idleWaiter) = self.state.withLock { state in
             state.busySubscriptions.remove(subscriptionID)
             state.wakePending = true
-            return state.takeWaiter()
-        }?.resume()
+            let idleWaiter = state.busySubscriptions.isEmpty ? state.idleWaiter : nil
+            if idleWaiter != nil { state.idleWaiter = nil }
+            return (state.takeWaiter(), idleWaiter)
+        }
+        waiter?.resume()
+        idleWaiter?.resume()
+    }
+
+    /// Returns when no request is in flight, after `grace` (real time), or on cancellation.
+    private func waitUntilIdle(atMost grace: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: grace) }
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        let idle = self.state.withLock { state in
+                            if state.busySubscriptions.isEmpty || Task.isCancelled { return true }
+                            state.idleWaiter = continuation
+                            return false
+                        }
+                        if idle { continuation.resume() }
+                    }
+                } onCancel: {
+                    self.state.withLock { state in
+                        defer { state.idleWaiter = nil }
+                        return state.idleWaiter
+                    }?.resume()
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        let abandoned = self.state.withLock { $0.busySubscriptions.count }
+        if abandoned > 0 {
+            self.logger.info("Abandoning webhook requests in flight at shutdown; their messages stay pending", metadata: ["requests": "\(abandoned)"])
+        }
     }
 
     /// Returns when woken, when `deadline` passes, on shutdown or on cancellation.
@@ -255,7 +362,7 @@ public final class WebhookDeliverer: Service, Sendable {
         var logger = self.logger
         logger[metadataKey: "webhook-id"] = "\(message.messageID)"
         logger[metadataKey: "subscription"] = "\(message.subscriptionID)"
-        logger[metadataKey: "url"] = "\(message.url)"
+        logger[metadataKey: "url"] = "\(SubscriberURL.redacted(message.url))"
 
         let attemptNumber = message.attempts + 1
         let startedAt = self.clock.now()
@@ -265,40 +372,30 @@ public final class WebhookDeliverer: Service, Sendable {
         var failure: String?
         do {
             let request = try self.request(for: message, timestamp: Int(startedAt.timeIntervalSince1970.rounded(.down)))
-            let response = try await self.httpClient.execute(request, timeout: TimeAmount(self.configuration.timeout), logger: logger)
-            status = Int(response.status.code)
-            retryAfter = response.headers.first(name: "retry-after")
-            // Read (and discard) a bounded amount of the answer so the connection can be reused.
-            _ = try? await response.body.collect(upTo: 64 * 1024)
+            let response = try await self.send(request, to: message.url, logger: logger)
+            status = response.status
+            retryAfter = response.retryAfter
         } catch {
             if Task.isCancelled {
                 logger.debug("Webhook delivery cancelled; the message stays pending")
                 return
             }
-            failure = Self.describe(error, timeout: self.configuration.timeout)
+            failure = DeliveryFailure.describe(error, timeout: self.configuration.timeout)
         }
         let duration = (ContinuousClock.now - started).seconds
         self.metrics.duration.recordSeconds(duration)
 
         let now = self.clock.now()
         let outcome: DeliveryOutcome
-        let result: String
         if let status, (200..<300).contains(status) {
             outcome = .delivered
-            result = "delivered"
             failure = nil
         } else if status == 410 {
             outcome = .gone
-            result = "disabled"
             failure = failure ?? "410 Gone: the subscription is disabled"
         } else {
             failure = failure ?? "HTTP \(status ?? 0)"
             outcome = self.retryOutcome(message: message, attempt: attemptNumber, now: now, retryAfter: retryAfter)
-            if case .dead = outcome {
-                result = "dead"
-            } else {
-                result = "failed"
-            }
         }
         let attempt = DeliveryAttempt(
             messageID: message.messageID,
@@ -309,7 +406,7 @@ public final class WebhookDeliverer: Service, Sendable {
             status: status,
             durationSeconds: duration,
             error: failure,
-            result: result
+            result: outcome.result
         )
         do {
             try self.database.complete(message, attempt: attempt, outcome: outcome)
@@ -321,27 +418,71 @@ public final class WebhookDeliverer: Service, Sendable {
             return
         }
 
+        self.metrics.count(outcome)
         switch outcome {
         case .delivered:
-            self.metrics.delivered.increment()
             self.metrics.propagation.recordSeconds(max(0, now.timeIntervalSince(message.fetchedAt)))
             logger.debug("Webhook delivered", metadata: ["status": "\(status ?? 0)", "attempt": "\(attemptNumber)"])
         case .retry(let next):
-            self.metrics.failed.increment()
             logger.info(
                 "Webhook delivery failed; will retry",
                 metadata: ["attempt": "\(attemptNumber)", "error": "\(failure ?? "")", "retryAt": "\(next)"]
             )
         case .dead:
-            self.metrics.dead.increment()
             logger.warning(
                 "Webhook message is dead: not delivered within the maximum age",
                 metadata: ["attempt": "\(attemptNumber)", "error": "\(failure ?? "")", "enqueuedAt": "\(message.enqueuedAt)"]
             )
         case .gone:
-            self.metrics.failed.increment()
             logger.warning("Webhook receiver answered 410 Gone; subscription disabled")
         }
+    }
+
+    /// Sends one request and reads its answer, all within ``Configuration-swift.struct/timeout`` (DESIGN §7: from
+    /// connecting, or resolving the host, to the last byte of the response).
+    ///
+    /// AsyncHTTPClient's own deadline stops at the response head, and its read timeout restarts at every byte, so a
+    /// receiver trickling its body one byte every few seconds would hold the attempt forever. The whole exchange
+    /// therefore runs under ``withDeadline(_:_:)``, which cancels it at the deadline; cancelling the body stream makes
+    /// AsyncHTTPClient close the connection.
+    private func send(_ request: HTTPClientRequest, to url: String, logger: Logger) async throws -> AttemptResponse {
+        let timeout = self.configuration.timeout
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
+        return try await withDeadline(timeout) {
+            switch try await self.networkPolicy.target(for: url) {
+            case .asIs:
+                return try await Self.exchange(request, client: self.httpClient, deadline: deadline, logger: logger)
+            case .pinned(let host, let address):
+                // A client whose only way to reach `host` is the address just checked (see SubscriberNetworkPolicy).
+                var configuration = Self.httpClientConfiguration(timeout: timeout, maxConcurrentDeliveries: 1)
+                configuration.dnsOverride = [host: address.description]
+                let client = HTTPClient(eventLoopGroup: self.httpClient.eventLoopGroup, configuration: configuration)
+                do {
+                    let response = try await Self.exchange(request, client: client, deadline: deadline, logger: logger)
+                    try? await client.shutdown()
+                    return response
+                } catch {
+                    try? await client.shutdown()
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Executes the request and reads (and discards) at most 64 KiB of the answer.
+    private static func exchange(
+        _ request: HTTPClientRequest,
+        client: HTTPClient,
+        deadline: NIODeadline,
+        logger: Logger
+    ) async throws -> AttemptResponse {
+        let response = try await client.execute(request, deadline: deadline, logger: logger)
+        var received = 0
+        for try await chunk in response.body {
+            received += chunk.readableBytes
+            if received > 64 * 1024 { break }
+        }
+        return AttemptResponse(status: Int(response.status.code), retryAfter: response.headers.first(name: "retry-after"))
     }
 
     private func request(for message: OutboxMessage, timestamp: Int) throws(NotifyError) -> HTTPClientRequest {
@@ -371,25 +512,39 @@ public final class WebhookDeliverer: Service, Sendable {
         }
         return .retry(at: min(next, expiry))
     }
+}
 
-    private static func describe(_ error: any Error, timeout: Duration) -> String {
-        if let error = error as? HTTPClientError {
-            if error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-                return "timed out after \(timeout.seconds)s"
-            }
-            return "\(error)"
-        }
-        return String(describing: error)
-    }
+/// The answer to one attempt, once it was read to the end.
+private struct AttemptResponse: Sendable {
+    var status: Int
+    var retryAfter: String?
 }
 
 /// The delivery metrics, created once per deliverer (after the app has bootstrapped its metrics backend).
 private struct DeliveryMetrics: Sendable {
-    let delivered = Counter(label: "halyard_webhook_deliveries_total", dimensions: [("result", "delivered")])
-    let failed = Counter(label: "halyard_webhook_deliveries_total", dimensions: [("result", "failed")])
-    let dead = Counter(label: "halyard_webhook_deliveries_total", dimensions: [("result", "dead")])
-    let duration = Metrics.Timer(label: "halyard_webhook_delivery_duration_seconds", preferredDisplayUnit: .seconds)
-    let propagation = Metrics.Timer(label: "halyard_propagation_seconds", preferredDisplayUnit: .seconds)
+    /// `halyard_webhook_deliveries_total` by `result`, the same word as in the delivery log.
+    let deliveries: [String: Counter]
+    let duration: Metrics.Timer
+    let propagation: Metrics.Timer
+
+    init(factory: any MetricsFactory) {
+        var deliveries: [String: Counter] = [:]
+        for result in DeliveryOutcome.results {
+            deliveries[result] = Counter(label: "halyard_webhook_deliveries_total", dimensions: [("result", result)], factory: factory)
+        }
+        self.deliveries = deliveries
+        self.duration = Metrics.Timer(
+            label: "halyard_webhook_delivery_duration_seconds",
+            dimensions: [],
+            preferredDisplayUnit: .seconds,
+            factory: factory
+        )
+        self.propagation = Metrics.Timer(label: "halyard_propagation_seconds", dimensions: [], preferredDisplayUnit: .seconds, factory: factory)
+    }
+
+    func count(_ outcome: DeliveryOutcome) {
+        self.deliveries[outcome.result]?.increment()
+    }
 }
 
 extension TimeAmount {

@@ -60,13 +60,17 @@ public struct NotifyError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A subscription URL is malformed or not http/https.
+    ///
+    /// The URL appears without its query string and user info (``SubscriberURL/redacted(_:)``).
     public static func invalidURL(_ url: String, reason: String) -> NotifyError {
-        NotifyError(code: .invalidURL, subject: url, message: "invalid webhook URL \"\(url)\": \(reason)")
+        let url = SubscriberURL.redacted(url)
+        return NotifyError(code: .invalidURL, subject: url, message: "invalid webhook URL \"\(url)\": \(reason)")
     }
 
     /// A subscription URL's host is not in ``SubscriptionPolicy/allowedHosts``.
     public static func hostNotAllowed(_ url: String) -> NotifyError {
-        NotifyError(code: .hostNotAllowed, subject: url, message: "webhook URL \"\(url)\": host is not in the allowed hosts")
+        let url = SubscriberURL.redacted(url)
+        return NotifyError(code: .hostNotAllowed, subject: url, message: "webhook URL \"\(url)\": host is not in the allowed hosts")
     }
 
     /// A subscription's environments are empty or hold an invalid name.

@@ -68,11 +68,12 @@ public struct PendingMessage: Sendable, Equatable {
     public var change: EnvironmentChange
     /// The exact request body, built when the message was enqueued.
     public var body: [UInt8]
-    /// When the message was enqueued (its body `timestamp`).
+    /// When the message was first enqueued: coalescing a newer commit into it keeps this time (the 24-hour limit
+    /// counts from it), while the body's `timestamp` is that of the newest commit.
     public var enqueuedAt: Date
     /// When the commit that caused it was fetched.
     public var fetchedAt: Date
-    /// How many attempts were made so far.
+    /// How many attempts were made so far, including those made before newer commits were coalesced into it.
     public var attempts: Int
     /// The earliest time of the next attempt.
     public var nextAttemptAt: Date

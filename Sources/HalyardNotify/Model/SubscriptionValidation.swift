@@ -28,16 +28,21 @@ enum SubscriptionValidation {
         guard components.user == nil, components.password == nil else {
             throw .invalidURL(url, reason: "it must not contain a user name or password")
         }
-        if let allowedHosts = policy.allowedHosts {
-            let host = Self.normalizedHost(rawHost)
-            let allowed = allowedHosts.contains { pattern in
-                let pattern = Self.normalizedHost(pattern)
-                if pattern.hasPrefix("*.") {
-                    return host.hasSuffix(pattern.dropFirst(1))
-                }
-                return host == pattern
+        if let allowedHosts = policy.allowedHosts, !Self.isHost(rawHost, allowedBy: allowedHosts) {
+            throw .hostNotAllowed(url)
+        }
+    }
+
+    /// Whether `host` matches one of `allowedHosts`, case-insensitively; an entry `*.example.com` matches every
+    /// subdomain of `example.com`. The deliverer asks again at every attempt (DESIGN §13).
+    static func isHost(_ host: String, allowedBy allowedHosts: [String]) -> Bool {
+        let host = Self.normalizedHost(host)
+        return allowedHosts.contains { pattern in
+            let pattern = Self.normalizedHost(pattern)
+            if pattern.hasPrefix("*.") {
+                return host.hasSuffix(pattern.dropFirst(1))
             }
-            guard allowed else { throw .hostNotAllowed(url) }
+            return host == pattern
         }
     }
 

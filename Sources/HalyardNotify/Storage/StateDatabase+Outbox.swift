@@ -138,22 +138,21 @@ extension StateDatabase {
             try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [rowID])
             return false
         }
-        // A new webhook-id and body; the retry schedule of the replaced message is kept, so a failing receiver is not
-        // hammered by every new commit. An attempt of the replaced message still in flight completes harmlessly: its
-        // outcome is applied by message id, which no longer exists.
+        // A new webhook-id and body (whose timestamp is now); the enqueue time, the attempt count and the retry
+        // schedule of the replaced message are kept (DESIGN §7), so neither the 24 h limit nor the backoff starts over
+        // with every new commit, and a failing receiver is not hammered by them. An attempt of the replaced message
+        // still in flight completes harmlessly: its outcome is applied by message id, which no longer exists.
         let olderFetchedAt: Double = pending["fetched_at"]
         let pendingNextAttempt: Double = pending["next_attempt_at"]
         try db.execute(
             sql: """
-                UPDATE outbox SET message_id = ?, commit_sha = ?, change = ?, body = ?, enqueued_at = ?, fetched_at = ?,
-                    attempts = 0, next_attempt_at = ?
+                UPDATE outbox SET message_id = ?, commit_sha = ?, change = ?, body = ?, fetched_at = ?, next_attempt_at = ?
                 WHERE id = ?
                 """,
             arguments: [
                 RandomID.make(prefix: "msg_"), merged.commit, try Self.encodeChange(merged),
                 Data(WebhookPayload.body(for: merged, enqueuedAt: now, flagsBaseURL: flagsBaseURL)),
-                now.timeIntervalSince1970, min(olderFetchedAt, fetchedAt.timeIntervalSince1970),
-                max(now.timeIntervalSince1970, pendingNextAttempt), rowID,
+                min(olderFetchedAt, fetchedAt.timeIntervalSince1970), max(now.timeIntervalSince1970, pendingNextAttempt), rowID,
             ]
         )
         return true
@@ -194,29 +193,64 @@ enum DeliveryOutcome: Sendable {
     case dead
     /// 410 Gone: disable the subscription and drop its pending messages.
     case gone
+
+    /// The word of the delivery log and of the `result` label of `halyard_webhook_deliveries_total`.
+    var result: String {
+        switch self {
+        case .delivered: "delivered"
+        case .retry: "failed"
+        case .dead: "dead"
+        case .gone: "disabled"
+        }
+    }
+
+    /// Every ``result``.
+    static let results = ["delivered", "failed", "dead", "disabled"]
 }
 
 extension StateDatabase {
     /// The due messages to send now, at most one per subscription and none for `busySubscriptions`, and the time the
     /// next message becomes due (`nil` when none is waiting or when `limit` due messages were found).
-    func dueMessages(now: Date, busySubscriptions: Set<String>, limit: Int) throws(NotifyError) -> (messages: [OutboxMessage], nextDue: Date?) {
+    ///
+    /// With `servedCommit`, messages naming the commit recorded last are held back (and `heldBack` is true) until the
+    /// service serves that commit (DESIGN §7). The watcher records a commit, then swaps the store to it, then records
+    /// the next; so reading the outbox and the recorded commit in one snapshot, and what is served only afterwards,
+    /// means a message is picked only once the commit it names, or a newer one, is served.
+    func dueMessages(
+        now: Date,
+        busySubscriptions: Set<String>,
+        limit: Int,
+        servedCommit: (@Sendable () -> String?)? = nil
+    ) throws(NotifyError) -> (messages: [OutboxMessage], nextDue: Date?, heldBack: Bool) {
         try self.read { db in
             let candidates = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT o.id, o.subscription_id, o.next_attempt_at FROM outbox o
+                    SELECT o.id, o.subscription_id, o.commit_sha, o.next_attempt_at FROM outbox o
                     JOIN subscription s ON s.id = o.subscription_id
                     WHERE s.disabled = 0 ORDER BY o.next_attempt_at, o.id
                     """
             )
+            var heldCommit: String?
+            if let servedCommit, !candidates.isEmpty {
+                let recorded = try String.fetchOne(db, sql: "SELECT commit_sha FROM applied_state WHERE id = 1")
+                if let recorded, servedCommit() != recorded {
+                    heldCommit = recorded
+                }
+            }
             let nowSeconds = now.timeIntervalSince1970
             var busy = busySubscriptions
             var picked: [Int64] = []
             var nextDue: Double?
             var saturated = false
+            var heldBack = false
             for row in candidates {
                 let subscriptionID: String = row["subscription_id"]
                 guard !busy.contains(subscriptionID) else { continue }
+                if let heldCommit, row["commit_sha"] as String == heldCommit {
+                    heldBack = true
+                    continue
+                }
                 let nextAttempt: Double = row["next_attempt_at"]
                 if nextAttempt <= nowSeconds {
                     if picked.count < limit {
@@ -232,7 +266,7 @@ extension StateDatabase {
                 }
             }
             guard !picked.isEmpty else {
-                return ([], nextDue.map(Date.init(timeIntervalSince1970:)))
+                return ([], nextDue.map(Date.init(timeIntervalSince1970:)), heldBack)
             }
             let placeholders = Array(repeating: "?", count: picked.count).joined(separator: ",")
             let messages = try Row.fetchAll(
@@ -256,7 +290,7 @@ extension StateDatabase {
                     attempts: row["attempts"]
                 )
             }
-            return (messages, saturated ? nil : nextDue.map(Date.init(timeIntervalSince1970:)))
+            return (messages, saturated ? nil : nextDue.map(Date.init(timeIntervalSince1970:)), heldBack)
         }
     }
 

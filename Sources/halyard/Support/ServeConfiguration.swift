@@ -24,6 +24,7 @@ struct ServeConfiguration: Sendable {
     var readTokens: [String] = []
     var gitHookSecret: String?
     var allowedHosts: [String]?
+    var allowPrivateNetworks = false
     var subscriptions: [StaticSubscription] = []
     var logLevel = "info"
 
@@ -35,12 +36,12 @@ struct ServeConfiguration: Sendable {
         "http.host": .string, "http.port": .int, "http.publicURL": .string,
         "dataDir": .string,
         "auth.adminToken": .string, "auth.readTokens": .stringArray, "auth.gitHookSecret": .string,
-        "notify.allowedHosts": .stringArray,
+        "notify.allowedHosts": .stringArray, "notify.allowPrivateNetworks": .bool,
         "subscriptions": .subscriptions,
         "log.level": .string,
     ]
 
-    enum Kind { case string, int, duration, stringArray, subscriptions }
+    enum Kind { case string, int, duration, stringArray, subscriptions, bool }
 
     /// Reads the configuration.
     ///
@@ -120,6 +121,11 @@ struct ServeConfiguration: Sendable {
         config.readTokens = try strings("auth.readTokens") ?? []
         config.gitHookSecret = try string("auth.gitHookSecret")
         config.allowedHosts = try strings("notify.allowedHosts")
+        if let allow = reader.bool(forKey: "notify.allowPrivateNetworks") {
+            config.allowPrivateNetworks = allow
+        } else if let raw = reader.string(forKey: "notify.allowPrivateNetworks") ?? reader.int(forKey: "notify.allowPrivateNetworks").map(String.init) {
+            throw CLIError("configuration key notify.allowPrivateNetworks: '\(raw)' is not true or false", exitCode: 2)
+        }
         config.logLevel = try string("log.level") ?? config.logLevel
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(config.logLevel) else {
             throw CLIError("configuration key log.level: '\(config.logLevel)' is not a log level (trace … critical)", exitCode: 2)

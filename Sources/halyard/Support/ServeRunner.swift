@@ -56,8 +56,18 @@ struct ServeRunner {
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
             configuration: WebhookDeliverer.httpClientConfiguration()
         )
-        let deliverer = WebhookDeliverer(database: database, httpClient: httpClient, logger: logger)
         let store = FlagStore()
+        // Messages of a commit wait until the store serves it; DeliveryTrigger wakes the deliverer right after the swap.
+        let deliverer = WebhookDeliverer(
+            database: database,
+            httpClient: httpClient,
+            configuration: WebhookDeliverer.Configuration(
+                allowPrivateNetworks: settings.allowPrivateNetworks,
+                allowedHosts: settings.allowedHosts
+            ),
+            servedCommit: { store.current?.commit },
+            logger: logger
+        )
         let events = EventHub()
         let watcher = FlagWatcher(
             configuration: WatcherConfiguration(
@@ -168,7 +178,8 @@ struct ServeRunner {
     }
 }
 
-/// Wakes the webhook deliverer as soon as the watcher has written new messages to the outbox.
+/// Wakes the webhook deliverer as soon as the watcher serves a commit whose messages it wrote to the outbox (the
+/// deliverer holds them back until then).
 struct DeliveryTrigger: ChangeListener {
     let deliverer: WebhookDeliverer
 

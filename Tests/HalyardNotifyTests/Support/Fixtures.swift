@@ -136,3 +136,8 @@ enum Fixtures {
         var description: String
     }
 }
+
+extension WebhookDeliverer.Configuration {
+    /// The defaults, except that private networks are allowed: every receiver of these tests listens on loopback.
+    static var loopback: Self { Self(allowPrivateNetworks: true) }
+}

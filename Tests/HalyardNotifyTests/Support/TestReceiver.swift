@@ -102,6 +102,10 @@ final class TestReceiver: Sendable {
             let name = field.name.canonicalName.lowercased()
             headers[name] = headers[name].map { $0 + ", " + field.value } ?? field.value
         }
+        // HTTP/1 `Host` arrives as the `:authority` pseudo-header.
+        if let authority = request.head.authority {
+            headers["host"] = authority
+        }
         let received = Received(
             path: request.uri.path,
             headers: headers,
