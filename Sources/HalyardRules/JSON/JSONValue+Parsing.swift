@@ -14,12 +14,26 @@ extension JSONValue {
     /// - Returns: The value the text describes.
     /// - Throws: ``JSONParseError`` with the 1-based line and column of the first problem.
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
+        try parse(bytes, maximumDepth: JSONParser.maximumDepth)
+    }
+
+    /// Parses JSON text strictly, accepting at most `maximumDepth` levels of nested arrays and objects.
+    ///
+    /// Request bodies use a lower limit than flag files (DESIGN §13: 64), so that a client cannot make the server
+    /// recurse deeply or build deep values that every later step walks.
+    ///
+    /// - Parameters:
+    ///   - bytes: UTF-8 encoded JSON text.
+    ///   - maximumDepth: The deepest nesting accepted; `[1]` is depth 1. Capped at 512.
+    /// - Throws: ``JSONParseError`` with the 1-based line and column of the first problem.
+    public static func parse(_ bytes: some Collection<UInt8>, maximumDepth: Int) throws(JSONParseError) -> JSONValue {
+        let depth = min(max(maximumDepth, 0), JSONParser.maximumDepth)
         let result = bytes.withContiguousStorageIfAvailable { buffer in
-            JSONParser.parse(buffer)
+            JSONParser.parse(buffer, maximumDepth: depth)
         }
         if let result { return try result.get() }
         let copy = Array(bytes)
-        return try copy.withUnsafeBufferPointer { JSONParser.parse($0) }.get()
+        return try copy.withUnsafeBufferPointer { JSONParser.parse($0, maximumDepth: depth) }.get()
     }
 
     /// Parses JSON text held in a string, with the same strict rules as the byte form.
@@ -43,21 +57,23 @@ struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index: Int
     private var depth = 0
+    private let depthLimit: Int
     private var scratch: [UInt8] = []
 
-    private init(bytes: UnsafeBufferPointer<UInt8>, start: Int) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, start: Int, depthLimit: Int) {
         self.bytes = bytes
         self.index = start
+        self.depthLimit = depthLimit
     }
 
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONParseError> {
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int = maximumDepth) -> Result<JSONValue, JSONParseError> {
         let start = UTF8Validation.byteOrderMarkLength(bytes)
         if let invalid = UTF8Validation.firstInvalidOffset(bytes, from: start) {
             let position = TextPosition(of: invalid, in: bytes, from: start)
             let message = "invalid UTF-8 byte 0x\(hexByte(bytes[invalid])); JSON text must be UTF-8"
             return .failure(JSONParseError(line: position.line, column: position.column, message: message))
         }
-        var parser = JSONParser(bytes: bytes, start: start)
+        var parser = JSONParser(bytes: bytes, start: start, depthLimit: maximumDepth)
         do throws(Failure) {
             parser.skipWhitespace()
             guard parser.index < bytes.count else {
@@ -214,8 +230,8 @@ struct JSONParser {
 
     private mutating func enterContainer(at offset: Int) throws(Failure) {
         depth += 1
-        if depth > Self.maximumDepth {
-            throw Failure(offset: offset, message: "arrays and objects are nested deeper than \(Self.maximumDepth) levels")
+        if depth > depthLimit {
+            throw Failure(offset: offset, message: "arrays and objects are nested deeper than \(depthLimit) levels")
         }
     }
 

@@ -72,6 +72,7 @@ struct ServeRunner {
                 adminToken: settings.adminToken,
                 readTokens: settings.readTokens,
                 gitHookSecret: settings.gitHookSecret,
+                limits: settings.limits,
                 subscriptionPolicy: SubscriptionPolicy(allowedHosts: settings.allowedHosts)
             ),
             store: store,
