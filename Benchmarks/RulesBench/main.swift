@@ -151,6 +151,13 @@ func measureRequest(_ name: String, flags: [Flag], attributes: [String: JSONValu
     print("\(name): \(format(results[0])) µs/request best, \(format(results[rounds / 2])) median (\(rounds) × \(iterations))")
 }
 let requestIterations = max(1, iterations / 50_000)
+measureRequest("(e0) 1,000-attribute context, no flags (preparing it)", flags: [], attributes: largeUser, iterations: requestIterations)
+measureRequest(
+    "(e1) 1,000-attribute context, one Semaphore % flag (+ serialising the user once)",
+    flags: semaphoreFlags([25]),
+    attributes: largeUser,
+    iterations: requestIterations
+)
 measureRequest(
     "(e) 1,000-attribute context, 50 Semaphore % flags over 5 percentages",
     flags: semaphoreFlags((0..<50).map { [5, 10, 25, 50, 75][$0 % 5] }),
