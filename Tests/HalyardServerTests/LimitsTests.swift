@@ -145,8 +145,10 @@ struct LimitsTests {
                 }
             }
             // Other routes keep limits.requestBody: 1,100 bytes is fine there, 5,000 is not.
-            let subscription = #"{"url": "http://example.com/hook", "environments": ["production"], "note": ""# + String(repeating: "x", count: 1_100) + #""}"#
-            try await client.execute(uri: "/v1/subscriptions", method: .post, headers: .bearer("admin-secret"), body: .string(subscription)) { response in
+            let subscription =
+                #"{"url": "http://example.com/hook", "environments": ["production"], "note": ""# + String(repeating: "x", count: 1_100) + #""}"#
+            try await client.execute(uri: "/v1/subscriptions", method: .post, headers: .bearer("admin-secret"), body: .string(subscription)) {
+                response in
                 #expect(response.status != .contentTooLarge, "\(response.text)")
             }
             let big = String(repeating: " ", count: 5_000) + "{}"
@@ -282,7 +284,8 @@ struct LimitsTests {
                 let commit = "c\(published)"
                 fixture.hub.flagsApplied(Self.change(commit: commit, environment: "production", changed: ids))
                 // The reading client keeps up: wait until it has the event, so that only the stalled one falls behind.
-                expected += ServerSentEvent.flagsChanged(environment: "production", commit: commit, added: [], removed: [], changed: ids)
+                expected +=
+                    ServerSentEvent.flagsChanged(environment: "production", commit: commit, added: [], removed: [], changed: ids)
                     .readableBytes
                 try await waitUntil("the reading client receives \(commit)") { reading.byteCount >= expected }
             }

@@ -265,7 +265,8 @@ struct JSONParser {
             case 0..<0x20:
                 if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
                     throw Failure(
-                        offset: index, message: "a string cannot contain a line break; write \\n, or close the string opened at \(positionText(open))"
+                        offset: index,
+                        message: "a string cannot contain a line break; write \\n, or close the string opened at \(positionText(open))"
                     )
                 }
                 throw Failure(offset: index, message: "the control character U+\(hex4(UInt16(byte))) must be escaped in a string")
@@ -298,14 +299,18 @@ struct JSONParser {
             if (0xD800...0xDBFF).contains(first) {
                 guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
                     throw Failure(
-                        offset: escapeOffset, message: "unpaired surrogate \\u\(hex4(first)); a high surrogate must be followed by a low one")
+                        offset: escapeOffset,
+                        message: "unpaired surrogate \\u\(hex4(first)); a high surrogate must be followed by a low one"
+                    )
                 }
                 let lowOffset = index
                 index += 2
                 let second = try parseHex4(escapeOffset: lowOffset)
                 guard (0xDC00...0xDFFF).contains(second) else {
                     throw Failure(
-                        offset: escapeOffset, message: "unpaired surrogate \\u\(hex4(first)); a high surrogate must be followed by a low one")
+                        offset: escapeOffset,
+                        message: "unpaired surrogate \\u\(hex4(first)); a high surrogate must be followed by a low one"
+                    )
                 }
                 scalarValue = 0x10000 + ((UInt32(first) - 0xD800) << 10) + (UInt32(second) - 0xDC00)
             } else if (0xDC00...0xDFFF).contains(first) {

@@ -48,7 +48,7 @@ extension HTTPAPI {
         routes.get("/environments/{env}/ofrep/v1/events") { request, context in
             do throws(APIError) {
                 return try self.ofrepEvents(request: request, context: context)
-            } catch where error.status == .serviceUnavailable && error.headers[.retryAfter] != nil {
+            } catch  where error.status == .serviceUnavailable && error.headers[.retryAfter] != nil {
                 // At limits.maxStreams: the provider is ready, the server is full.
                 return OFREPError(status: error.status, code: .general, details: error.message, headers: error.headers).makeResponse()
             } catch {
