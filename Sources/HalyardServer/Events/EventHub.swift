@@ -78,7 +78,10 @@ public final class EventHub: ChangeListener, Sendable {
 
     /// Registers a client of one environment. The stream ends when the hub drops the client or ``shutdown()`` runs;
     /// finishing it (or dropping every reference to it) unregisters the client.
-    func subscribe(environment: String) -> EventSubscription {
+    ///
+    /// - Parameter onEnd: Called once when the client is unregistered, just before ``clientCount`` drops (so a gauge
+    ///   kept with it never lags behind the count).
+    func subscribe(environment: String, onEnd: @escaping @Sendable () -> Void = {}) -> EventSubscription {
         let (stream, continuation) = AsyncStream<StreamMessage>.makeStream(bufferingPolicy: .bufferingOldest(bufferSize))
         let subscription = EventSubscription(stream: stream, continuation: continuation)
         let id: UInt64? = state.withLock { state in
@@ -89,9 +92,11 @@ public final class EventHub: ChangeListener, Sendable {
         }
         guard let id else {
             subscription.finish()
+            onEnd()
             return subscription
         }
         continuation.onTermination = { [weak self] _ in
+            onEnd()
             self?.unsubscribe(environment: environment, id: id)
         }
         return subscription

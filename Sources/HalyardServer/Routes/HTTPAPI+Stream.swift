@@ -76,8 +76,8 @@ extension HTTPAPI {
         catchUp: () async -> (commit: String, event: ByteBuffer)?,
         render: @escaping @Sendable (_ commit: String, _ hubEvent: ByteBuffer) -> ByteBuffer?
     ) async throws {
-        let subscription = events.subscribe(environment: environment)
         sseClients.increment()
+        let subscription = events.subscribe(environment: environment) { [sseClients] in sseClients.decrement() }
         let keepAlive = Task { [interval = configuration.sseKeepAlive, continuation = subscription.continuation] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
@@ -88,7 +88,6 @@ extension HTTPAPI {
         defer {
             keepAlive.cancel()
             subscription.finish()
-            sseClients.decrement()
         }
         let first = await catchUp()
         let box = WriterBox(writer)
