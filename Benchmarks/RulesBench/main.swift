@@ -122,3 +122,64 @@ let elapsed = clock.measure {
 blackHole(prepared)
 let contextNanoseconds = nanoseconds(elapsed) / Double(contextIterations)
 print("(d) prepare an 8-attribute context + evaluate (a) once: \(format(contextNanoseconds)) ns")
+
+// (e) One request against a large context (DESIGN §13): 1,000 attributes, 50 flags with a Semaphore-compatible `%`
+// rule (no attribute), all evaluated against one context, as `POST …/evaluate` does. The bucket input (the user's
+// serialisation) is built once per context and each distinct percentage hashed once.
+let largeUser: [String: JSONValue] = Dictionary(
+    uniqueKeysWithValues: (0..<1_000).map { ("attribute-\($0)", JSONValue.string("value-\($0)-\(String(repeating: "x", count: 16))")) }
+)
+func semaphoreFlags(_ percentages: [Int]) -> [Flag] {
+    percentages.enumerated().map { index, percentage in
+        decodeFlag(#"{"active": true, "rules": [[{"type": "%", "percentage": \#(percentage)}]]}"#, id: "rollout-\(index)")
+    }
+}
+func measureRequest(_ name: String, flags: [Flag], attributes: [String: JSONValue], iterations: Int, rounds: Int = 5) {
+    var results: [Double] = []
+    var selected = 0
+    for _ in 0..<rounds {
+        let elapsed = ContinuousClock().measure {
+            for _ in 0..<iterations {
+                let context = EvaluationContext(attributes)
+                for flag in flags where flag.evaluate(context).value { selected += 1 }
+            }
+        }
+        results.append(nanoseconds(elapsed) / Double(iterations) / 1_000)
+    }
+    blackHole(selected)
+    results.sort()
+    print("\(name): \(format(results[0])) µs/request best, \(format(results[rounds / 2])) median (\(rounds) × \(iterations))")
+}
+let requestIterations = max(1, iterations / 50_000)
+measureRequest("(e0) 1,000-attribute context, no flags (preparing it)", flags: [], attributes: largeUser, iterations: requestIterations)
+measureRequest(
+    "(e1) 1,000-attribute context, one Semaphore % flag (+ serialising the user once)",
+    flags: semaphoreFlags([25]),
+    attributes: largeUser,
+    iterations: requestIterations
+)
+measureRequest(
+    "(e) 1,000-attribute context, 50 Semaphore % flags over 5 percentages",
+    flags: semaphoreFlags((0..<50).map { [5, 10, 25, 50, 75][$0 % 5] }),
+    attributes: largeUser,
+    iterations: requestIterations
+)
+measureRequest(
+    "(f) 1,000-attribute context, 50 Semaphore % flags over 50 percentages",
+    flags: semaphoreFlags((0..<50).map { $0 + 1 }),
+    attributes: largeUser,
+    iterations: requestIterations
+)
+
+// (g) A context whose attributes are long comma lists, and one `has` rule: lists are scanned on demand, not split
+// when the context is prepared.
+let listUser: [String: JSONValue] = Dictionary(
+    uniqueKeysWithValues: (0..<100).map { index in
+        ("list-\(index)", JSONValue.string((0..<50).map { "item-\($0)" }.joined(separator: ", ")))
+    }
+)
+let hasFlag = decodeFlag(
+    #"{"active": true, "rules": [[{"type": "filter", "attribute": "list-7", "operator": "has", "comparator": "item-25"}]]}"#,
+    id: "has-item"
+)
+measureRequest("(g) 100 attributes of 50-item comma lists, one has rule", flags: [hasFlag], attributes: listUser, iterations: requestIterations * 10)

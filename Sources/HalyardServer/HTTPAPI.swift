@@ -7,6 +7,7 @@
 import HalyardNotify
 import HalyardSync
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import Prometheus
@@ -50,6 +51,10 @@ public struct HTTPAPI: Sendable {
     let hookDeliveries = RecentHookDeliveries()
     let requestCounters: RequestCounters
     let sseClients: Prometheus.Gauge
+    /// The open connections, capped at `limits.maxConnections`.
+    let connections: AdmissionCounter
+    /// The open SSE streams, capped at `limits.maxStreams`.
+    let streams: AdmissionCounter
     /// Read tokens with empty entries dropped.
     let readTokens: [String]
     /// The admin token, `nil` when unset or empty.
@@ -90,6 +95,8 @@ public struct HTTPAPI: Sendable {
         self.sseClients = metricsRegistry.makeGauge(
             descriptor: MetricNameDescriptor(metricName: "halyard_sse", unitName: "clients", helpText: "Connected SSE clients.")
         )
+        self.connections = AdmissionCounter(capacity: configuration.limits.maxConnections)
+        self.streams = AdmissionCounter(capacity: configuration.limits.maxStreams)
         self.readTokens = configuration.readTokens.filter { !$0.isEmpty }
         self.adminToken = configuration.adminToken.flatMap { $0.isEmpty ? nil : $0 }
         self.gitHookSecret = configuration.gitHookSecret.flatMap { $0.isEmpty ? nil : $0 }
@@ -134,6 +141,23 @@ public struct HTTPAPI: Sendable {
         return router
     }
 
+    /// The HTTP/1.1 server with the connection limits of DESIGN §13: the idle timeout and the connection cap.
+    ///
+    /// Pass it as `server:` when building an `Application` over ``makeRouter()`` by hand (tests do);
+    /// ``makeApplication(onServerRunning:)`` uses it.
+    public func makeServer() -> HTTPServerBuilder {
+        let limits = configuration.limits
+        let connections = self.connections
+        let idle = limits.idleTimeout.components
+        let idleTimeout = TimeAmount.nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)
+        return .http1(
+            configuration: HTTP1Channel.Configuration(
+                additionalChannelHandlers: [ConnectionLimitHandler(counter: connections, retryAfterSeconds: limits.retryAfterSeconds)],
+                idleTimeout: idleTimeout
+            )
+        )
+    }
+
     /// Builds the HTTP server as a `Service`, listening on the configured host and port.
     ///
     /// - Parameter onServerRunning: Called with the listening channel once the server is up (its `localAddress` tells
@@ -143,6 +167,7 @@ public struct HTTPAPI: Sendable {
     ) -> Application<RouterResponder<BasicRequestContext>> {
         Application(
             router: makeRouter(),
+            server: makeServer(),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: configuration.serverName

@@ -49,8 +49,8 @@ struct BadInputTests {
             try await client.execute(uri: "/v1/hooks/git", method: .post, body: .string(big)) { response in
                 #expect(response.status == .contentTooLarge)
             }
-            // Just under the limit is fine.
-            let fits = #"{"context": {"blob": ""# + String(repeating: "x", count: (1 << 20) - 40) + #""}}"#
+            // Just under the evaluation limit (limits.contextBody, 64 KiB) is fine.
+            let fits = #"{"context": {"blob": ""# + String(repeating: "x", count: (64 << 10) - 40) + #""}}"#
             try await client.execute(uri: "/v1/environments/production/evaluate", method: .post, body: .string(fits)) { response in
                 #expect(response.status == .ok)
             }

@@ -18,52 +18,58 @@ struct AttributeKey: Sendable, Hashable {
 }
 
 /// A user attribute prepared for every kind of rule.
+///
+/// Only what every request may need is prepared up front: the scalar form for comparisons. The items that `has`
+/// searches (a comma-separated string's, or an array's) are not split out: a `has` rule scans them in place when it is
+/// evaluated (``ListScan``), so a context of long lists costs nothing until a rule asks, and then allocates nothing.
 struct PreparedAttribute: Sendable {
-    /// The attribute as given (sticky buckets hash it with its case).
+    /// The attribute as given (sticky buckets hash it with its case; `has` scans its items).
     let value: JSONValue
     /// Whether ``scalar`` holds the value, i.e. it is a string, number or boolean (not an array or object).
     let isScalar: Bool
     /// The scalar form for comparisons; meaningless unless ``isScalar``.
     let scalar: Scalar
-    /// Whether ``items`` holds what `has` searches; otherwise the scalar itself is the only item.
+    /// Whether `has` searches the items of ``value`` (an array, object, or a string that is a list); otherwise the
+    /// scalar itself is the only item.
     let hasItems: Bool
-    /// The scalar elements of an array, or the trimmed, non-empty items of a comma-separated string.
-    let items: [Scalar]
 
     init(_ value: JSONValue) {
         self.value = value
         switch value {
-        case .array(let elements):
+        case .array, .object, .null:
             isScalar = false
             scalar = Scalar(bool: false)
             hasItems = true
-            items = elements.compactMap(Scalar.init)
-        case .object, .null:
-            isScalar = false
-            scalar = Scalar(bool: false)
-            hasItems = true
-            items = []
         case .string(let string):
             isScalar = true
             scalar = Scalar(string: string)
             let utf8 = string.utf8
             if let first = utf8.first, let last = utf8.last {
                 hasItems = utf8.contains(UInt8(ascii: ",")) || isEdgeSpace(first) || isEdgeSpace(last)
-                items = hasItems ? Scalar.listItems(string) : []
             } else {
                 hasItems = true
-                items = []
             }
         case .number(let number):
             isScalar = true
             scalar = Scalar(number: number)
             hasItems = false
-            items = []
         case .bool(let flag):
             isScalar = true
             scalar = Scalar(bool: flag)
             hasItems = false
-            items = []
+        }
+    }
+
+    /// Whether one of the items `has` searches equals `comparator` (DESIGN §2), scanned in place.
+    func itemsContain(_ comparator: UnsafePointer<Scalar>) -> Bool {
+        switch value {
+        case .string(let text):
+            return ListScan.contains(text, comparator)
+        case .array(let elements):
+            for element in elements where ListScan.equals(element, comparator) { return true }
+            return false
+        case .object, .null, .number, .bool:
+            return false
         }
     }
 }
@@ -83,8 +89,8 @@ final class AttributeTable: @unchecked Sendable {
     private let keys: UnsafeMutableBufferPointer<AttributeKey>
     private let entries: UnsafeMutableBufferPointer<PreparedAttribute>
     private let count: Int
-    /// The user's Semaphore serialisation, computed on first use.
-    private let semaphoreText = Mutex<[UInt8]?>(nil)
+    /// The user's Semaphore serialisation and the buckets worked out from it, computed on first use.
+    private let semaphore = Mutex(SemaphoreBuckets())
 
     /// Prepares every non-null attribute; null attributes count as missing (DESIGN §2).
     init(_ attributes: [String: JSONValue]) {
@@ -131,12 +137,39 @@ final class AttributeTable: @unchecked Sendable {
         }
     }
 
-    /// The user's attributes as Semaphore serialises them, computed once and shared by every flag.
-    func semaphoreUserText() -> [UInt8] {
-        if let text = semaphoreText.withLock({ $0 }) { return text }
-        var text: [UInt8] = []
-        LuceeJSON.deterministicString(attributes, into: &text)
-        semaphoreText.withLock { $0 = text }
-        return text
+    /// The Semaphore bucket of this user for a `%` rule without `attribute`, serialised as `ruleText`.
+    ///
+    /// The user's serialisation (the bucket input) is written once per context, on the first such rule, and shared
+    /// by every rule of every flag. The bucket depends only on the rule text, that is on the percentage, so each
+    /// distinct percentage costs one MD5 per context however many rules and flags use it.
+    func semaphoreBucket(ruleKey: Int, ruleText: [UInt8]) -> Double {
+        semaphore.withLock { cache in
+            if let bucket = cache.buckets[ruleKey] { return bucket }
+            if cache.userText == nil {
+                var text: [UInt8] = []
+                LuceeJSON.deterministicString(attributes, into: &text)
+                cache.userText = text
+                cache.serialisations += 1
+            }
+            let bucket = Bucketing.semaphoreBucket(ruleText: ruleText, userText: cache.userText!)
+            cache.buckets[ruleKey] = bucket
+            cache.hashes += 1
+            return bucket
+        }
     }
+
+    /// How often this context serialised the user and hashed a rule with it (for tests).
+    var semaphoreWork: (serialisations: Int, hashes: Int) {
+        semaphore.withLock { ($0.serialisations, $0.hashes) }
+    }
+}
+
+/// The lazily computed Semaphore state of one context.
+struct SemaphoreBuckets {
+    /// `structToDeterministicString(user)`, once a rule needed it.
+    var userText: [UInt8]?
+    /// Buckets by the rule's percentage in basis points.
+    var buckets: [Int: Double] = [:]
+    var serialisations = 0
+    var hashes = 0
 }

@@ -80,6 +80,8 @@ struct CompiledRule: Sendable {
     private(set) var ruleText: [UInt8] = []
     /// `P / 100`, as Lucee computes it.
     private(set) var threshold = 0.0
+    /// The percentage in basis points, which alone determines ``ruleText``: the key of a context's bucket cache.
+    private(set) var semaphoreKey = 0
 
     private init(constant: Bool) {
         self.constant = constant
@@ -124,6 +126,7 @@ struct CompiledRule: Sendable {
             } else {
                 // The rule object as the file has it, `{"type": "%", "percentage": P}`, and Lucee's `P / 100`.
                 kind = .semaphore
+                semaphoreKey = basisPoints
                 let percentage = Double(basisPoints) / 100
                 LuceeJSON.deterministicString(["type": "%", "percentage": .number(percentage)], into: &ruleText)
                 threshold = percentage / 100
@@ -147,17 +150,14 @@ struct CompiledRule: Sendable {
             guard let attribute = table.attribute(rule.pointer(to: \.key)!) else { return false }
             let comparator = rule.pointer(to: \.comparator)!
             guard attribute.pointee.hasItems else { return Scalar.equal(attribute.pointer(to: \.scalar)!, comparator) }
-            return attribute.pointee.items.withUnsafeBufferPointer { items in
-                for index in items.indices where Scalar.equal(items.baseAddress! + index, comparator) { return true }
-                return false
-            }
+            return attribute.pointee.itemsContain(comparator)
         case .sticky:
             guard let attribute = table.attribute(rule.pointer(to: \.key)!) else { return false }
             var hasher = rule.pointee.prefix
             guard StickyText.combine(attribute.pointee.value, into: &hasher) else { return false }
             return hasher.finalize() % 10_000 < rule.pointee.basisPoints
         case .semaphore:
-            let bucket = Bucketing.semaphoreBucket(ruleText: rule.pointee.ruleText, userText: table.semaphoreUserText())
+            let bucket = table.semaphoreBucket(ruleKey: rule.pointee.semaphoreKey, ruleText: rule.pointee.ruleText)
             return bucket <= rule.pointee.threshold
         }
     }

@@ -155,3 +155,71 @@ func trimWhitespace(_ text: Substring) -> Substring {
     while end > start, text[text.index(before: end)].isWhitespace { end = text.index(before: end) }
     return text[start..<end]
 }
+
+/// The `has` search over a list attribute, done in place.
+///
+/// A comma-separated string is scanned item by item (split at `,` characters, each item trimmed, empty items skipped,
+/// exactly as ``Scalar/listItems(_:)`` splits), and each item is compared where it lies, stopping at the first
+/// match. ASCII items (the usual case) are compared without allocating; other items fall back to a ``Scalar``.
+enum ListScan {
+    /// Whether an item of the comma-separated `text` equals `comparator`.
+    static func contains(_ text: String, _ comparator: UnsafePointer<Scalar>) -> Bool {
+        var rest = Substring(text)
+        while true {
+            let end = rest.firstIndex(of: ",") ?? rest.endIndex
+            let item = trimWhitespace(rest[rest.startIndex..<end])
+            if !item.isEmpty, equals(item, comparator) { return true }
+            if end == rest.endIndex { return false }
+            rest = rest[rest.index(after: end)...]
+        }
+    }
+
+    /// Whether an array element equals `comparator`; null, arrays and objects never do.
+    static func equals(_ element: JSONValue, _ comparator: UnsafePointer<Scalar>) -> Bool {
+        switch element {
+        case .string(let string):
+            return equals(Substring(string), comparator)
+        case .number, .bool:
+            var scalar = Scalar(element)!
+            return withUnsafePointer(to: &scalar) { Scalar.equal($0, comparator) }
+        case .null, .array, .object:
+            return false
+        }
+    }
+
+    /// `Scalar.equal(Scalar(string: String(item)), comparator)`, without building the scalar for ASCII items.
+    static func equals(_ item: Substring, _ comparator: UnsafePointer<Scalar>) -> Bool {
+        guard item.utf8.allSatisfy({ $0 < 0x80 }) else {
+            var scalar = Scalar(string: String(item))
+            return withUnsafePointer(to: &scalar) { Scalar.equal($0, comparator) }
+        }
+        switch comparator.pointee.kind {
+        case .number:
+            guard let number = numericValue(item) else { return false }
+            return number == comparator.pointee.number
+        case .bool:
+            return asciiEqualsFolded(item, comparator.pointee.truth == .isTrue ? "true" : "false")
+        case .string:
+            if comparator.pointee.isNumeric, let number = numericValue(item) { return number == comparator.pointee.number }
+            return asciiEqualsFolded(item, comparator.pointee.folded)
+        }
+    }
+
+    /// The number an item spells, as ``NumericText`` reads it.
+    private static func numericValue(_ item: Substring) -> Double? {
+        if let value = item.utf8.withContiguousStorageIfAvailable({ NumericText.value(of: $0) }) { return value }
+        return NumericText.value(of: String(item))
+    }
+
+    /// Whether the ASCII `item`, lower-cased, is `folded`.
+    private static func asciiEqualsFolded(_ item: Substring, _ folded: String) -> Bool {
+        let lhs = item.utf8
+        let rhs = folded.utf8
+        guard lhs.count == rhs.count else { return false }
+        for (byte, other) in zip(lhs, rhs) {
+            let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 0x20 : byte
+            if lowered != other { return false }
+        }
+        return true
+    }
+}

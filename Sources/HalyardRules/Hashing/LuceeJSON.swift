@@ -21,7 +21,11 @@ enum LuceeJSON {
 
     /// Keys in Java `String.compareTo` order: by UTF-16 code unit, case-sensitive (`"Z" < "_" < "a"`).
     static func sortedKeys(_ members: [String: JSONValue]) -> [String] {
-        members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
+        // For ASCII keys (the usual case) UTF-8 byte order is UTF-16 code unit order, and much cheaper to compare.
+        if members.keys.allSatisfy({ key in key.utf8.allSatisfy { $0 < 0x80 } }) {
+            return members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        }
+        return members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
     }
 
     static func write(_ value: JSONValue, into out: inout [UInt8]) {
@@ -55,6 +59,13 @@ enum LuceeJSON {
 
     /// Lucee's `StringUtil.escapeJS(string, '"', UTF-8 encoder)`, which works on UTF-16 code units.
     static func writeString(_ string: String, into out: inout [UInt8]) {
+        // Fast path: printable ASCII with nothing Lucee escapes (no quote, backslash or slash) is written as it is.
+        if string.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C && $0 != 0x2F }) {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: string.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         out.append(UInt8(ascii: "\""))
         let units = Array(string.utf16)
         for (index, unit) in units.enumerated() {

@@ -14,12 +14,26 @@ extension JSONValue {
     /// - Returns: The value the text describes.
     /// - Throws: ``JSONParseError`` with the 1-based line and column of the first problem.
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSONValue {
+        try parse(bytes, maximumDepth: JSONParser.maximumDepth)
+    }
+
+    /// Parses JSON text strictly, accepting at most `maximumDepth` levels of nested arrays and objects.
+    ///
+    /// Request bodies use a lower limit than flag files (DESIGN §13: 64), so that a client cannot make the server
+    /// recurse deeply or build deep values that every later step walks.
+    ///
+    /// - Parameters:
+    ///   - bytes: UTF-8 encoded JSON text.
+    ///   - maximumDepth: The deepest nesting accepted; `[1]` is depth 1. Capped at 512.
+    /// - Throws: ``JSONParseError`` with the 1-based line and column of the first problem.
+    public static func parse(_ bytes: some Collection<UInt8>, maximumDepth: Int) throws(JSONParseError) -> JSONValue {
+        let depth = min(max(maximumDepth, 0), JSONParser.maximumDepth)
         let result = bytes.withContiguousStorageIfAvailable { buffer in
-            JSONParser.parse(buffer)
+            JSONParser.parse(buffer, maximumDepth: depth)
         }
         if let result { return try result.get() }
         let copy = Array(bytes)
-        return try copy.withUnsafeBufferPointer { JSONParser.parse($0) }.get()
+        return try copy.withUnsafeBufferPointer { JSONParser.parse($0, maximumDepth: depth) }.get()
     }
 
     /// Parses JSON text held in a string, with the same strict rules as the byte form.
@@ -44,28 +58,32 @@ struct JSONParser {
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index: Int
     private var depth = 0
+    private let depthLimit: Int
     private var scratch: [UInt8] = []
 
-    private init(bytes: UnsafeBufferPointer<UInt8>, start: Int) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, start: Int, depthLimit: Int) {
         self.bytes = bytes
         self.index = start
+        self.depthLimit = depthLimit
     }
 
-    /// Checks that the bytes are UTF-8, then parses them.
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, JSONParseError> {
+    /// Checks that the bytes are UTF-8, then parses them, refusing nesting deeper than `maximumDepth`.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int = maximumDepth) -> Result<JSONValue, JSONParseError> {
         let start = UTF8Validation.byteOrderMarkLength(bytes)
         if let invalid = UTF8Validation.firstInvalidOffset(bytes, from: start) {
             let position = TextPosition(of: invalid, in: bytes, from: start)
             let message = "invalid UTF-8 byte 0x\(hexByte(bytes[invalid])); JSON text must be UTF-8"
             return .failure(JSONParseError(line: position.line, column: position.column, message: message))
         }
-        return parse(validUTF8: bytes, from: start)
+        return parse(validUTF8: bytes, from: start, maximumDepth: maximumDepth)
     }
 
     /// Parses bytes that the caller has already checked with ``UTF8Validation``, from `start` (past any byte order
     /// mark), so that a caller with its own message for bad UTF-8 does not make the parser check the bytes again.
-    static func parse(validUTF8 bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Result<JSONValue, JSONParseError> {
-        var parser = JSONParser(bytes: bytes, start: start)
+    static func parse(
+        validUTF8 bytes: UnsafeBufferPointer<UInt8>, from start: Int, maximumDepth: Int = maximumDepth
+    ) -> Result<JSONValue, JSONParseError> {
+        var parser = JSONParser(bytes: bytes, start: start, depthLimit: maximumDepth)
         do throws(Failure) {
             parser.skipWhitespace()
             guard parser.index < bytes.count else {
@@ -222,8 +240,8 @@ struct JSONParser {
 
     private mutating func enterContainer(at offset: Int) throws(Failure) {
         depth += 1
-        if depth > Self.maximumDepth {
-            throw Failure(offset: offset, message: "arrays and objects are nested deeper than \(Self.maximumDepth) levels")
+        if depth > depthLimit {
+            throw Failure(offset: offset, message: "arrays and objects are nested deeper than \(depthLimit) levels")
         }
     }
 
@@ -257,7 +275,8 @@ struct JSONParser {
             case 0..<0x20:
                 if byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") {
                     throw Failure(
-                        offset: index, message: "a string cannot contain a line break; write \\n, or close the string opened at \(positionText(open))"
+                        offset: index,
+                        message: "a string cannot contain a line break; write \\n, or close the string opened at \(positionText(open))"
                     )
                 }
                 throw Failure(offset: index, message: "the control character U+\(hex4(UInt16(byte))) must be escaped in a string")
@@ -290,14 +309,18 @@ struct JSONParser {
             if (0xD800...0xDBFF).contains(first) {
                 guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
                     throw Failure(
-                        offset: escapeOffset, message: "unpaired surrogate \\u\(hex4(first)); a high surrogate must be followed by a low one")
+                        offset: escapeOffset,
+                        message: "unpaired surrogate \\u\(hex4(first)); a high surrogate must be followed by a low one"
+                    )
                 }
                 let lowOffset = index
                 index += 2
                 let second = try parseHex4(escapeOffset: lowOffset)
                 guard (0xDC00...0xDFFF).contains(second) else {
                     throw Failure(
-                        offset: escapeOffset, message: "unpaired surrogate \\u\(hex4(first)); a high surrogate must be followed by a low one")
+                        offset: escapeOffset,
+                        message: "unpaired surrogate \\u\(hex4(first)); a high surrogate must be followed by a low one"
+                    )
                 }
                 scalarValue = 0x10000 + ((UInt32(first) - 0xD800) << 10) + (UInt32(second) - 0xDC00)
             } else if (0xDC00...0xDFFF).contains(first) {

@@ -13,8 +13,9 @@ import Synchronization
 /// The watcher calls ``flagsApplied(_:)`` (the ``ChangeListener`` seam) after it swapped the store. The hub writes the
 /// `flags-changed` event of each effectively changed environment once and hands the same bytes to every client of that
 /// environment, so a change costs one encoding however many clients listen. It never blocks the watcher: each client
-/// has a bounded buffer, and a client that falls that far behind is disconnected; it reconnects with `Last-Event-ID`
-/// and gets one catch-up event instead of a backlog.
+/// has a bounded buffer, counted in bytes (DESIGN §13: 1 MiB) and in events, and a client that falls that far behind
+/// (one that stopped reading its stream) is dropped: its stream ends and its connection is closed. It reconnects with
+/// `Last-Event-ID` and gets one catch-up event instead of a backlog.
 ///
 /// ```swift
 /// let hub = EventHub()
@@ -25,18 +26,23 @@ import Synchronization
 public final class EventHub: ChangeListener, Sendable {
     private struct State {
         var nextID: UInt64 = 0
-        var subscribers: [String: [UInt64: AsyncStream<StreamMessage>.Continuation]] = [:]
+        var subscribers: [String: [UInt64: EventSubscription]] = [:]
         var isShutDown = false
     }
 
     private let state = Mutex(State())
     private let bufferSize: Int
+    private let maxBufferedBytes: Int
 
     /// Creates a hub.
     ///
-    /// - Parameter bufferSize: How many events a client may have waiting before it is disconnected.
-    public init(bufferSize: Int = 64) {
+    /// - Parameters:
+    ///   - bufferSize: How many events a client may have waiting before it is dropped.
+    ///   - maxBufferedBytes: How many bytes of events a client may have waiting (queued here, or being written to its
+    ///     connection) before it is dropped. An event that alone is larger still reaches a client with nothing waiting.
+    public init(bufferSize: Int = 4_096, maxBufferedBytes: Int = 1 << 20) {
         self.bufferSize = max(1, bufferSize)
+        self.maxBufferedBytes = max(1, maxBufferedBytes)
     }
 
     /// The number of connected SSE clients, over all environments.
@@ -48,17 +54,14 @@ public final class EventHub: ChangeListener, Sendable {
     public func flagsApplied(_ change: AppliedChange) {
         for environment in change.changes.effectivelyChangedEnvironments {
             guard let changeSet = change.changes.environments[environment] else { continue }
-            let continuations = state.withLock { Array(($0.subscribers[environment] ?? [:]).values) }
-            guard !continuations.isEmpty else { continue }
+            let subscriptions = state.withLock { Array(($0.subscribers[environment] ?? [:]).values) }
+            guard !subscriptions.isEmpty else { continue }
             let event = StreamMessage.event(
                 commit: change.commit,
                 ServerSentEvent.flagsChanged(environment: environment, commit: change.commit, changes: changeSet)
             )
-            for continuation in continuations {
-                if case .dropped = continuation.yield(event) {
-                    // The client is too far behind: close it so it reconnects and catches up with Last-Event-ID.
-                    continuation.finish()
-                }
+            for subscription in subscriptions {
+                subscription.offer(event, maxBufferedBytes: maxBufferedBytes)
             }
         }
     }
@@ -70,27 +73,33 @@ public final class EventHub: ChangeListener, Sendable {
             defer { state.subscribers = [:] }
             return state.subscribers.values.flatMap(\.values)
         }
-        for continuation in all { continuation.finish() }
+        for subscription in all { subscription.finish() }
     }
 
     /// Registers a client of one environment. The stream ends when the hub drops the client or ``shutdown()`` runs;
     /// finishing it (or dropping every reference to it) unregisters the client.
-    func subscribe(environment: String) -> EventSubscription {
+    ///
+    /// - Parameter onEnd: Called once when the client is unregistered, just before ``clientCount`` drops (so a gauge
+    ///   kept with it never lags behind the count).
+    func subscribe(environment: String, onEnd: @escaping @Sendable () -> Void = {}) -> EventSubscription {
         let (stream, continuation) = AsyncStream<StreamMessage>.makeStream(bufferingPolicy: .bufferingOldest(bufferSize))
+        let subscription = EventSubscription(stream: stream, continuation: continuation)
         let id: UInt64? = state.withLock { state in
             guard !state.isShutDown else { return nil }
             state.nextID += 1
-            state.subscribers[environment, default: [:]][state.nextID] = continuation
+            state.subscribers[environment, default: [:]][state.nextID] = subscription
             return state.nextID
         }
         guard let id else {
-            continuation.finish()
-            return EventSubscription(stream: stream, continuation: continuation)
+            subscription.finish()
+            onEnd()
+            return subscription
         }
         continuation.onTermination = { [weak self] _ in
+            onEnd()
             self?.unsubscribe(environment: environment, id: id)
         }
-        return EventSubscription(stream: stream, continuation: continuation)
+        return subscription
     }
 
     private func unsubscribe(environment: String, id: UInt64) {
@@ -107,15 +116,74 @@ public final class EventHub: ChangeListener, Sendable {
 enum StreamMessage: Sendable {
     case event(commit: String, ByteBuffer)
     case keepAlive
+
+    /// The bytes the hub counts against a client's buffer: an event's encoding; keep-alives are not counted.
+    var size: Int {
+        switch self {
+        case .event(_, let bytes): bytes.readableBytes
+        case .keepAlive: 0
+        }
+    }
 }
 
-/// One client's registration with the ``EventHub``.
-struct EventSubscription: Sendable {
+/// One client's registration with the ``EventHub``: its queue of messages, and the bytes it has waiting.
+///
+/// The hub adds an event's size when it queues the event; the SSE writer subtracts it once the event is written to
+/// the connection (``written(_:)``). When queueing would pass the byte limit, the client is dropped: its stream ends
+/// and ``dropped`` finishes, which tells the writer to abandon a write that the client is not reading.
+final class EventSubscription: Sendable {
     let stream: AsyncStream<StreamMessage>
     let continuation: AsyncStream<StreamMessage>.Continuation
+    /// Ends (without an element) when the hub drops the client.
+    let dropped: AsyncStream<Never>
+    private let dropContinuation: AsyncStream<Never>.Continuation
+    private let bufferedBytes = Atomic<Int>(0)
+
+    init(stream: AsyncStream<StreamMessage>, continuation: AsyncStream<StreamMessage>.Continuation) {
+        self.stream = stream
+        self.continuation = continuation
+        (dropped, dropContinuation) = AsyncStream<Never>.makeStream()
+    }
+
+    /// The bytes of events queued for the client or being written to it.
+    var buffered: Int { bufferedBytes.load(ordering: .relaxed) }
+
+    /// Queues an event, or drops the client when it has too much waiting already.
+    func offer(_ message: StreamMessage, maxBufferedBytes: Int) {
+        let size = message.size
+        let before = bufferedBytes.wrappingAdd(size, ordering: .relaxed).oldValue
+        if before > 0, before + size > maxBufferedBytes {
+            bufferedBytes.subtract(size, ordering: .relaxed)
+            drop()
+            return
+        }
+        switch continuation.yield(message) {
+        case .enqueued:
+            break
+        case .dropped:
+            bufferedBytes.subtract(size, ordering: .relaxed)
+            drop()
+        case .terminated:
+            bufferedBytes.subtract(size, ordering: .relaxed)
+        @unknown default:
+            break
+        }
+    }
+
+    /// Records that a message taken from ``stream`` has been written (or skipped).
+    func written(_ message: StreamMessage) {
+        let size = message.size
+        if size > 0 { bufferedBytes.subtract(size, ordering: .relaxed) }
+    }
 
     /// Ends the stream and unregisters the client.
     func finish() {
         continuation.finish()
+    }
+
+    /// Ends the stream and tells the writer to close the connection.
+    func drop() {
+        continuation.finish()
+        dropContinuation.finish()
     }
 }

@@ -20,16 +20,20 @@ struct OFREPRequest {
 
     /// Reads a request body.
     ///
-    /// - Throws: ``OFREPError`` `PARSE_ERROR` when the body is not a JSON object, `INVALID_CONTEXT` when `context` is
-    ///   not an object or `targetingKey` is neither a string nor `null`.
-    init(body: ByteBuffer) throws(OFREPError) {
+    /// - Parameters:
+    ///   - body: The whole request body.
+    ///   - limits: The JSON nesting and context attribute limits (DESIGN §13).
+    /// - Throws: ``OFREPError`` `PARSE_ERROR` when the body is not a JSON object or nests deeper than the limit,
+    ///   `INVALID_CONTEXT` when `context` is not an object, has more attributes than the limit, or `targetingKey` is
+    ///   neither a string nor `null`.
+    init(body: ByteBuffer, limits: HTTPLimits = HTTPLimits()) throws(OFREPError) {
         guard body.readableBytes > 0 else {
             attributes = [:]
             return
         }
         let value: JSONValue
         do {
-            value = try JSONValue.parse(body.readableBytesView)
+            value = try JSONValue.parse(body.readableBytesView, maximumDepth: limits.jsonNesting)
         } catch {
             throw .parseError("request body is not valid JSON: \(error.description)")
         }
@@ -40,6 +44,11 @@ struct OFREPRequest {
         case .none, .null?:
             attributes = [:]
         case .object(let context)?:
+            guard context.count <= limits.contextAttributes else {
+                throw .invalidContext(
+                    "context has \(context.count) attributes; the limit is \(limits.contextAttributes) (limits.contextAttributes)"
+                )
+            }
             switch context["targetingKey"] {
             case .none, .null?, .string?:
                 break

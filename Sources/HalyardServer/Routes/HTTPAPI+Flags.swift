@@ -39,7 +39,7 @@ extension HTTPAPI {
             try self.authorizeRead(request)
             let state = try self.servedState()
             let environment = try self.environment(context, in: state)
-            let body = try await self.jsonObjectBody(request)
+            let body = try await self.jsonObjectBody(request, limit: self.configuration.limits.contextBody)
             return try self.evaluate(body, in: environment)
         }
     }
@@ -54,6 +54,7 @@ extension HTTPAPI {
         case .none, .null?:
             attributes = [:]
         case .object(let fields)?:
+            try checkAttributeCount(fields)
             attributes = fields
         case let other?:
             throw .badRequest("context must be an object, not \(other.typeDescription)")

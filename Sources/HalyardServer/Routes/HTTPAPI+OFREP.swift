@@ -48,6 +48,9 @@ extension HTTPAPI {
         routes.get("/environments/{env}/ofrep/v1/events") { request, context in
             do throws(APIError) {
                 return try self.ofrepEvents(request: request, context: context)
+            } catch  where error.status == .serviceUnavailable && error.headers[.retryAfter] != nil {
+                // At limits.maxStreams: the provider is ready, the server is full.
+                return OFREPError(status: error.status, code: .general, details: error.message, headers: error.headers).makeResponse()
             } catch {
                 return OFREPError(error).makeResponse()
             }
@@ -64,8 +67,8 @@ extension HTTPAPI {
         guard let loaded = environment.flags[key] else {
             throw OFREPError.flagNotFound(key, environment: environment.name)
         }
-        let body = try await collectBody(request)
-        let evaluationContext = EvaluationContext(try OFREPRequest(body: body).attributes)
+        let body = try await collectContextBody(request)
+        let evaluationContext = EvaluationContext(try OFREPRequest(body: body, limits: configuration.limits).attributes)
         let flag = loaded.flag
         let evaluation = flag.evaluate(evaluationContext)
         var json = JSONWriter(capacity: 192 + key.utf8.count)
@@ -81,8 +84,8 @@ extension HTTPAPI {
         try authorizeRead(request)
         let state = try servedState()
         let environment = try self.environment(context, in: state)
-        let body = try await collectBody(request)
-        let parsed = try OFREPRequest(body: body)
+        let body = try await collectContextBody(request)
+        let parsed = try OFREPRequest(body: body, limits: configuration.limits)
         let tag = environment.digest + "-" + parsed.contextHash
         let headers: HTTPFields = [.eTag: EntityTag.quoted(tag)]
         if EntityTag.ifNoneMatch(request.headers, matches: tag) {
@@ -135,10 +138,12 @@ extension HTTPAPI {
         let state = try servedState()
         let environment = try self.environment(context, in: state).name
         let lastEventID = request.headers[.lastEventID].map { String(Substring($0).trimmingSpaces) }.flatMap { $0.isEmpty ? nil : $0 }
+        let admission = try admitStream()
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
+                defer { admission.release() }
                 try await self.streamOFREPEvents(environment: environment, lastEventID: lastEventID, request: request, into: &writer)
             }
         )

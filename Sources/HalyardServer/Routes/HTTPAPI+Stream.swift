@@ -21,10 +21,12 @@ extension HTTPAPI {
             // What the client has seen: its Last-Event-ID, or else the environment as served right now.
             let lastEventID = request.headers[.lastEventID].map { String(Substring($0).trimmingSpaces) }.flatMap { $0.isEmpty ? nil : $0 }
             let baseline = lastEventID ?? state.lastChange[environment.name] ?? state.commit
+            let admission = try self.admitStream()
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                 body: ResponseBody { writer in
+                    defer { admission.release() }
                     try await self.stream(environment: environment.name, after: baseline, request: request, into: &writer)
                 }
             )
@@ -42,21 +44,40 @@ extension HTTPAPI {
         )
     }
 
+    /// A place for one more SSE stream, or 503 with `Retry-After` when `limits.maxStreams` are open.
+    ///
+    /// The place is given back when the stream ends (or, for a `HEAD` request whose body never runs, when the response
+    /// is discarded).
+    func admitStream() throws(APIError) -> StreamAdmission {
+        guard streams.tryAdmit() else {
+            throw APIError(
+                .serviceUnavailable,
+                "too many event streams: the server is at limits.maxStreams (\(streams.capacity)); retry later",
+                headers: [.retryAfter: String(configuration.limits.retryAfterSeconds)]
+            )
+        }
+        return StreamAdmission(counter: streams)
+    }
+
     /// Runs one SSE client of `environment`, the loop both event streams (Halyard's and OFREP's) share.
     ///
     /// It subscribes to the hub before anything is read from the store, so a commit applied from then on is either in
     /// the catch-up or an event; it writes a `connected` comment, the catch-up event if any, then every event as
     /// `render` turns it into bytes (nil skips it), with keep-alive comments, until the client disconnects, the hub
     /// drops it or the server shuts down.
+    ///
+    /// A client that stops reading is dropped by the hub once 1 MiB of events waits for it (``EventHub``). The write
+    /// it is stuck in is then cancelled and the function throws, so the connection is closed rather than kept open
+    /// with its buffers.
     func runEventStream(
         environment: String,
         request: Request,
         into writer: inout any ResponseBodyWriter,
         catchUp: () async -> (commit: String, event: ByteBuffer)?,
-        render: @escaping (_ commit: String, _ hubEvent: ByteBuffer) -> ByteBuffer?
+        render: @escaping @Sendable (_ commit: String, _ hubEvent: ByteBuffer) -> ByteBuffer?
     ) async throws {
-        let subscription = events.subscribe(environment: environment)
         sseClients.increment()
+        let subscription = events.subscribe(environment: environment) { [sseClients] in sseClients.decrement() }
         let keepAlive = Task { [interval = configuration.sseKeepAlive, continuation = subscription.continuation] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
@@ -67,26 +88,22 @@ extension HTTPAPI {
         defer {
             keepAlive.cancel()
             subscription.finish()
-            sseClients.decrement()
         }
         let first = await catchUp()
-        try await request.body.consumeWithInboundCloseHandler { _ in
+        let box = WriterBox(writer)
+        let wasDropped = try await request.body.consumeWithInboundCloseHandler { _ in
             try await withGracefulShutdownHandler {
-                try await writer.write(ServerSentEvent.connected)
-                var lastSent: String?
-                if let first {
-                    try await writer.write(first.event)
-                    lastSent = first.commit
-                }
-                for await message in subscription.stream {
-                    switch message {
-                    case .event(let commit, let bytes):
-                        if commit == lastSent { continue }
-                        lastSent = commit
-                        if let rendered = render(commit, bytes) { try await writer.write(rendered) }
-                    case .keepAlive:
-                        try await writer.write(ServerSentEvent.keepAlive)
+                try await withThrowingTaskGroup(of: Bool.self) { group in
+                    group.addTask {
+                        try await Self.writeEvents(of: subscription, first: first, render: render, into: box)
+                        return false
                     }
+                    group.addTask {
+                        for await _ in subscription.dropped {}
+                        return !Task.isCancelled
+                    }
+                    defer { group.cancelAll() }
+                    return try await group.next() ?? false
                 }
             } onGracefulShutdown: {
                 subscription.finish()
@@ -94,7 +111,36 @@ extension HTTPAPI {
         } onInboundClosed: {
             subscription.finish()
         }
+        writer = box.writer
+        if wasDropped { throw StreamDropped() }
         try await writer.finish(nil)
+    }
+
+    /// The writing half of ``runEventStream(environment:request:into:catchUp:render:)``.
+    private static func writeEvents(
+        of subscription: EventSubscription,
+        first: (commit: String, event: ByteBuffer)?,
+        render: (_ commit: String, _ hubEvent: ByteBuffer) -> ByteBuffer?,
+        into box: WriterBox
+    ) async throws {
+        try await box.writer.write(ServerSentEvent.connected)
+        var lastSent: String?
+        if let first {
+            try await box.writer.write(first.event)
+            lastSent = first.commit
+        }
+        for await message in subscription.stream {
+            switch message {
+            case .event(let commit, let bytes):
+                if commit != lastSent {
+                    lastSent = commit
+                    if let rendered = render(commit, bytes) { try await box.writer.write(rendered) }
+                }
+            case .keepAlive:
+                try await box.writer.write(ServerSentEvent.keepAlive)
+            }
+            subscription.written(message)
+        }
     }
 
     /// The event that brings a client from `baseline` to the served commit, or `nil` when it is up to date.
@@ -113,5 +159,23 @@ extension HTTPAPI {
             event = ServerSentEvent.flagsChanged(environment: environment, commit: current, added: [], removed: [], changed: snapshot.sortedIDs)
         }
         return (current, event)
+    }
+}
+
+/// Thrown when the hub dropped a client that stopped reading, so that Hummingbird closes the connection.
+struct StreamDropped: Error, CustomStringConvertible {
+    var description: String { "SSE client dropped: it stopped reading its stream" }
+}
+
+/// Holds a response writer while a child task writes with it.
+///
+/// `@unchecked Sendable` because exactly one task uses the writer at a time: the writing child task of
+/// ``HTTPAPI/runEventStream(environment:request:into:catchUp:render:)`` while the parent waits for the task group, then
+/// the parent again.
+final class WriterBox: @unchecked Sendable {
+    var writer: any ResponseBodyWriter
+
+    init(_ writer: any ResponseBodyWriter) {
+        self.writer = writer
     }
 }

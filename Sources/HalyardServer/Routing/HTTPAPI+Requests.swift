@@ -62,9 +62,9 @@ extension HTTPAPI {
 
     // MARK: - Bodies
 
-    /// The whole request body, refused with 413 past `maxBodySize`.
-    func collectBody(_ request: Request) async throws -> ByteBuffer {
-        let limit = configuration.maxBodySize
+    /// The whole request body, refused with 413 past `limit` (by default `limits.requestBody`).
+    func collectBody(_ request: Request, limit: Int? = nil) async throws -> ByteBuffer {
+        let limit = limit ?? configuration.limits.requestBody
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw APIError.contentTooLarge(limit: limit)
         }
@@ -75,15 +75,20 @@ extension HTTPAPI {
         }
     }
 
-    /// The request body parsed as a JSON object, or 400 naming what is wrong.
-    func jsonObjectBody(_ request: Request) async throws -> [String: JSONValue] {
-        let body = try await collectBody(request)
+    /// The body of an evaluation route, refused with 413 past `limits.contextBody`.
+    func collectContextBody(_ request: Request) async throws -> ByteBuffer {
+        try await collectBody(request, limit: configuration.limits.contextBody)
+    }
+
+    /// The request body parsed as a JSON object, or 400 naming what is wrong; 413 past `limit`.
+    func jsonObjectBody(_ request: Request, limit: Int? = nil) async throws -> [String: JSONValue] {
+        let body = try await collectBody(request, limit: limit)
         guard body.readableBytes > 0 else {
             throw APIError.badRequest("request body is empty: expected a JSON object")
         }
         let value: JSONValue
         do {
-            value = try JSONValue.parse(body.readableBytesView)
+            value = try JSONValue.parse(body.readableBytesView, maximumDepth: configuration.limits.jsonNesting)
         } catch {
             throw APIError.badRequest("request body is not valid JSON: \(error.description)")
         }
@@ -91,6 +96,14 @@ extension HTTPAPI {
             throw APIError.badRequest("request body must be a JSON object, not \(value.typeDescription)")
         }
         return fields
+    }
+
+    /// Refuses an evaluation context with more attributes than `limits.contextAttributes`.
+    func checkAttributeCount(_ attributes: [String: JSONValue]) throws(APIError) {
+        let limit = configuration.limits.contextAttributes
+        guard attributes.count <= limit else {
+            throw .badRequest("context has \(attributes.count) attributes; the limit is \(limit) (limits.contextAttributes)")
+        }
     }
 
     // MARK: - Responses

@@ -3,6 +3,7 @@ import Foundation
 import HalyardGit
 import HalyardNotify
 import HalyardRules
+import HalyardServer
 
 /// Everything `halyard serve` reads at start-up, from CLI flags over `HALYARD_*` environment variables over the JSON
 /// config file (DESIGN §8).
@@ -27,6 +28,7 @@ struct ServeConfiguration: Sendable {
     var allowPrivateNetworks = false
     var subscriptions: [StaticSubscription] = []
     var logLevel = "info"
+    var limits = HTTPLimits()
 
     /// Every key Halyard understands, with its kind, in the dotted form of the config file.
     static let keys: [String: Kind] = [
@@ -39,9 +41,11 @@ struct ServeConfiguration: Sendable {
         "notify.allowedHosts": .stringArray, "notify.allowPrivateNetworks": .bool,
         "subscriptions": .subscriptions,
         "log.level": .string,
+        "limits.requestBody": .size, "limits.contextBody": .size, "limits.contextAttributes": .int,
+        "limits.idleTimeout": .duration, "limits.maxConnections": .int, "limits.maxStreams": .int,
     ]
 
-    enum Kind { case string, int, duration, stringArray, subscriptions, bool }
+    enum Kind { case string, int, duration, stringArray, subscriptions, bool, size }
 
     /// Reads the configuration.
     ///
@@ -131,7 +135,20 @@ struct ServeConfiguration: Sendable {
             throw CLIError("configuration key log.level: '\(config.logLevel)' is not a log level (trace … critical)", exitCode: 2)
         }
         config.subscriptions = fileSubscriptions
+        config.limits = try limits(reader)
         return config
+    }
+
+    /// The `limits.*` keys (DESIGN §13), each checked to be a positive size, count or duration.
+    private static func limits(_ reader: ConfigReader) throws -> HTTPLimits {
+        var limits = HTTPLimits()
+        if let bytes = try size(reader, "limits.requestBody") { limits.requestBody = bytes }
+        if let bytes = try size(reader, "limits.contextBody") { limits.contextBody = bytes }
+        if let count = try count(reader, "limits.contextAttributes") { limits.contextAttributes = count }
+        if let timeout = try duration(reader, "limits.idleTimeout") { limits.idleTimeout = timeout }
+        if let count = try count(reader, "limits.maxConnections") { limits.maxConnections = count }
+        if let count = try count(reader, "limits.maxStreams") { limits.maxStreams = count }
+        return limits
     }
 
     /// The base URL other servers reach this one at, for `flagsUrl` in webhook bodies.
@@ -163,6 +180,60 @@ struct ServeConfiguration: Sendable {
             throw CLIError("configuration key \(key): '\(raw)' is not a duration (use seconds, or 500ms, 30s, 5m, 1h)", exitCode: 2)
         }
         return try duration(seconds: parsed, key: key)
+    }
+
+    /// A size in bytes: a number, or a string such as `"65536"`, `"64KiB"`, `"1MiB"` or `"1GiB"`.
+    private static func size(_ reader: ConfigReader, _ key: String) throws -> Int? {
+        let value: Int
+        if let bytes = reader.int(forKey: ConfigKey(key)) {
+            value = bytes
+        } else if let raw = reader.string(forKey: ConfigKey(key)) {
+            guard let bytes = parseSize(raw) else {
+                throw CLIError("configuration key \(key): '\(raw)' is not a size (use bytes, or 64KiB, 1MiB, 1GiB)", exitCode: 2)
+            }
+            value = bytes
+        } else if reader.double(forKey: ConfigKey(key)) != nil {
+            throw CLIError("configuration key \(key): a size must be a whole number of bytes (or 64KiB, 1MiB, 1GiB)", exitCode: 2)
+        } else {
+            return nil
+        }
+        guard value > 0, value <= 1 << 30 else {
+            throw CLIError("configuration key \(key): a size must be between 1 byte and 1GiB", exitCode: 2)
+        }
+        return value
+    }
+
+    /// Parses `"65536"`, `"512B"`, `"64KiB"`, `"1MiB"` or `"1GiB"`; `nil` for anything else.
+    static func parseSize(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        for (suffix, scale) in [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1)] where trimmed.hasSuffix(suffix) {
+            let number = trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+            guard let count = Int(number), count >= 0 else { return nil }
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: scale)
+            return overflow ? nil : bytes
+        }
+        return Int(trimmed)
+    }
+
+    /// A positive whole number.
+    private static func count(_ reader: ConfigReader, _ key: String) throws -> Int? {
+        let value: Int
+        if let number = reader.int(forKey: ConfigKey(key)) {
+            value = number
+        } else if let raw = reader.string(forKey: ConfigKey(key)) {
+            guard let number = Int(raw.trimmingCharacters(in: .whitespaces)) else {
+                throw CLIError("configuration key \(key): '\(raw)' is not a whole number", exitCode: 2)
+            }
+            value = number
+        } else if reader.double(forKey: ConfigKey(key)) != nil {
+            throw CLIError("configuration key \(key): expected a whole number", exitCode: 2)
+        } else {
+            return nil
+        }
+        guard value > 0 else {
+            throw CLIError("configuration key \(key): must be at least 1, not \(value)", exitCode: 2)
+        }
+        return value
     }
 
     private static func duration(seconds: Double, key: String) throws -> Duration {

@@ -34,6 +34,7 @@ struct ServeRunner {
         logger.logLevel = level
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        Self.raiseOpenFileLimit(toServe: settings.limits.maxConnections, logger: logger)
 
         // Everything the service creates (mirror, database, journals) is for its own user only.
         umask(0o077)
@@ -91,6 +92,7 @@ struct ServeRunner {
                 adminToken: settings.adminToken,
                 readTokens: settings.readTokens,
                 gitHookSecret: settings.gitHookSecret,
+                limits: settings.limits,
                 subscriptionPolicy: SubscriptionPolicy(allowedHosts: settings.allowedHosts)
             ),
             store: store,
@@ -137,6 +139,29 @@ struct ServeRunner {
             settings.port = port
         }
         return settings
+    }
+
+    /// Raises the soft open-file limit so that `limits.maxConnections` connections (plus the database, git and
+    /// logs) fit; below it the kernel, not Halyard, would refuse connections, and clients would wait unanswered.
+    private static func raiseOpenFileLimit(toServe connections: Int, logger: Logger) {
+        #if os(Linux)
+            let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        #else
+            let resource = RLIMIT_NOFILE
+        #endif
+        var limit = rlimit()
+        guard getrlimit(resource, &limit) == 0 else { return }
+        let wanted = rlim_t(connections + 1_024)
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = min(wanted, limit.rlim_max)
+            _ = setrlimit(resource, &limit)
+        }
+        if limit.rlim_cur < wanted {
+            logger.warning(
+                "the open-file limit is below limits.maxConnections: connections beyond it wait instead of getting 503",
+                metadata: ["limit": "\(limit.rlim_cur)", "limits.maxConnections": "\(connections)"]
+            )
+        }
     }
 
     private var credentials: Credentials? {
