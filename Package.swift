@@ -42,24 +42,26 @@ let package = Package(
         .target(name: "HalyardRules", swiftSettings: strictSettings),
         // A small, safe Swift API over libgit2.
         .target(name: "HalyardGit", dependencies: ["CLibgit2"], swiftSettings: strictSettings),
-        // Snapshots of a flag repository at a commit, change sets, the flag store and the watcher.
+        // Snapshots of a flag repository at a commit, change sets, the flag store and the watcher; defines the
+        // `AppliedStateStore` protocol the watcher persists through (implemented in HalyardNotify).
         .target(
             name: "HalyardSync",
             dependencies: [
                 "HalyardRules",
                 "HalyardGit",
-                "HalyardNotify",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
-        // Webhook subscriptions, the durable outbox, Standard Webhooks signing and delivery.
+        // Webhook subscriptions, the durable outbox, Standard Webhooks signing and delivery; the SQLite state store
+        // that implements Sync's `AppliedStateStore`.
         .target(
             name: "HalyardNotify",
             dependencies: [
                 "HalyardRules",
+                "HalyardSync",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -110,11 +112,12 @@ let package = Package(
         ),
         .testTarget(name: "HalyardRulesTests", dependencies: ["HalyardRules"]),
         .testTarget(name: "HalyardGitTests", dependencies: ["HalyardGit"]),
-        .testTarget(name: "HalyardSyncTests", dependencies: ["HalyardSync", "HalyardGit", "HalyardRules"]),
+        .testTarget(name: "HalyardSyncTests", dependencies: ["HalyardSync", "HalyardGit", "HalyardRules", "HalyardNotify"]),
         .testTarget(
             name: "HalyardNotifyTests",
             dependencies: [
                 "HalyardNotify",
+                "HalyardSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

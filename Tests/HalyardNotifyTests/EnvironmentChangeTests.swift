@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import HalyardNotify
+import HalyardSync
 import Testing
 
 struct EnvironmentChangeTests {

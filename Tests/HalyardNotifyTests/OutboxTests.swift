@@ -6,6 +6,7 @@
 
 import Foundation
 import HalyardNotify
+import HalyardSync
 import Testing
 
 struct OutboxTests {

@@ -1,5 +1,4 @@
 import HalyardGit
-import HalyardNotify
 import Testing
 
 @testable import HalyardSync

@@ -6,6 +6,7 @@
 
 import Foundation
 import HalyardRules
+import HalyardSync
 
 /// Builds the exact bytes of a `flags.changed` webhook body (DESIGN §7).
 ///

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HalyardSync
 
 /// One attempt to deliver a webhook, as kept in a subscription's delivery log.
 ///

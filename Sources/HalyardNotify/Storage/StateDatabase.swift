@@ -6,6 +6,7 @@
 
 import Foundation
 import GRDB
+import HalyardSync
 import Metrics
 import Synchronization
 

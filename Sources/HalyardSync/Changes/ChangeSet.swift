@@ -1,4 +1,3 @@
-import HalyardNotify
 import HalyardRules
 
 /// What changed in one environment between two snapshots, in flag terms (DESIGN §4).

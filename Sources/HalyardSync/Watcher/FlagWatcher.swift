@@ -1,6 +1,5 @@
 import Foundation
 import HalyardGit
-import HalyardNotify
 import HalyardRules
 import Logging
 import Metrics
@@ -20,7 +19,7 @@ import ServiceLifecycle
 public final class FlagWatcher: Service, Sendable {
     private let configuration: WatcherConfiguration
     private let store: FlagStore
-    private let database: StateDatabase
+    private let database: any AppliedStateStore
     private let listeners: [any ChangeListener]
     private let logger: Logger
     private let worker: GitWorker
@@ -30,7 +29,7 @@ public final class FlagWatcher: Service, Sendable {
     public init(
         configuration: WatcherConfiguration,
         store: FlagStore,
-        database: StateDatabase,
+        database: any AppliedStateStore,
         listeners: [any ChangeListener],
         logger: Logger
     ) {

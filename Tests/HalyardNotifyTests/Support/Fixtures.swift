@@ -7,6 +7,7 @@
 import AsyncHTTPClient
 import Foundation
 import HalyardNotify
+import HalyardSync
 import Logging
 import ServiceLifecycle
 import Testing
