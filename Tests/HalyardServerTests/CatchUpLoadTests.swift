@@ -33,37 +33,46 @@ final class FirstEventCollector: Sendable {
         var request = HTTPClientRequest(url: "http://localhost:\(port)\(path)")
         request.headers.add(name: "Last-Event-ID", value: lastEventID)
         guard let response = try? await client.execute(request, timeout: .seconds(600)) else { return }
-        var text = ""
+        // Blocks end with a blank line; each byte is searched once (with Foundation's optimised search), so a 100 KB
+        // event costs linear time even in a debug build.
+        var bytes = Data()
+        var blockStart = 0
+        var searched = 0
         var found = false
+        let blankLine = Data("\n\n".utf8)
         do {
             // Reads on after the first event, keeping the connection open as a reconnected client does.
             for try await chunk in response.body where !found {
-                text += String(buffer: chunk)
-                if let event = Self.firstEvent(in: text) {
-                    found = true
-                    events.withLock { $0[index] = event }
+                bytes.append(contentsOf: chunk.readableBytesView)
+                while !found, let end = bytes.range(of: blankLine, in: max(searched, blockStart)..<bytes.count) {
+                    let block = String(decoding: bytes[blockStart..<end.lowerBound], as: UTF8.self)
+                    if let event = Self.event(in: block) {
+                        found = true
+                        events.withLock { $0[index] = event }
+                    }
+                    blockStart = end.upperBound
+                    searched = blockStart
                 }
+                searched = max(searched, bytes.count - 1)
             }
         } catch {}
     }
 
-    private static func firstEvent(in text: String) -> Event? {
-        for block in text.components(separatedBy: "\n\n").dropLast() where block.contains("event: flags-changed") {
-            var id = ""
-            var data = ""
-            for line in block.split(separator: "\n") {
-                if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
-                if line.hasPrefix("data: ") { data += String(line.dropFirst(6)) }
-            }
-            let json = (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] ?? [:]
-            return Event(
-                id: id,
-                added: json["added"] as? [String] ?? [],
-                removed: json["removed"] as? [String] ?? [],
-                changed: json["changed"] as? [String] ?? []
-            )
+    private static func event(in block: String) -> Event? {
+        guard block.contains("event: flags-changed") else { return nil }
+        var id = ""
+        var data = ""
+        for line in block.split(separator: "\n") {
+            if line.hasPrefix("id: ") { id = String(line.dropFirst(4)) }
+            if line.hasPrefix("data: ") { data += String(line.dropFirst(6)) }
         }
-        return nil
+        let json = (try? JSONSerialization.jsonObject(with: Data(data.utf8))) as? [String: Any] ?? [:]
+        return Event(
+            id: id,
+            added: json["added"] as? [String] ?? [],
+            removed: json["removed"] as? [String] ?? [],
+            changed: json["changed"] as? [String] ?? []
+        )
     }
 }
 
@@ -73,7 +82,7 @@ struct CatchUpLoadTests {
     static func addedID(_ index: Int) -> String { "g" + String(repeating: "0", count: 3 - String(index).count) + String(index) }
 
     @Test func testStaleLastEventIDsNeverDelayAnApplyAndStayCorrect() async throws {
-        let pollInterval = Duration.milliseconds(500)
+        let pollInterval = Duration.milliseconds(100)
         let fixture = try ServerFixture(
             configuration: HTTPAPIConfiguration(adminToken: "admin-secret", sseKeepAlive: .seconds(60)),
             localPollInterval: pollInterval,
