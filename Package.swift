@@ -49,6 +49,7 @@ let package = Package(
             dependencies: [
                 "HalyardRules",
                 "HalyardGit",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -23,6 +23,8 @@ let package = Package(
                 .product(name: "HalyardRules", package: "Halyard"),
                 .product(name: "HalyardGit", package: "Halyard"),
                 .product(name: "HalyardSync", package: "Halyard"),
+                .product(name: "HalyardNotify", package: "Halyard"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "GitBench"
         ),

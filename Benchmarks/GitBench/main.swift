@@ -1,9 +1,13 @@
 import Foundation
 import HalyardGit
+import HalyardNotify
 import HalyardSync
+import Logging
 
 // Builds a flag repository of 10,000 flags × 3 environments with 2,000 further commits, then measures a full snapshot
-// load, an incremental load after a one-flag commit, and `halyard history` of one flag against `git log -- <path>`.
+// load, an incremental load after a one-flag commit, and `halyard history` of one flag against `git log -- <path>`,
+// then an SSE catch-up (`Last-Event-ID` 100 commits back) through a running watcher: first build, cached hit, and
+// 300 concurrent requests for one uncached commit.
 
 let flagsPerEnvironment = Int(ProcessInfo.processInfo.environment["BENCH_FLAGS"] ?? "") ?? 10_000
 let historyCommits = Int(ProcessInfo.processInfo.environment["BENCH_COMMITS"] ?? "") ?? 2_000
@@ -154,3 +158,54 @@ if ProcessInfo.processInfo.environment["BENCH_BREAKDOWN"] != nil {
     )
 }
 print(String(format: "ratio history / git log:          %8.2f  (target <= 2)", history / gitLog))
+
+// MARK: - SSE catch-up (DESIGN §13)
+
+/// Times `FlagWatcher.changes(since:environment:)`, what the stream route calls for a stale `Last-Event-ID`.
+func benchmarkCatchUp(repositoryPath: String, head: String, back100: String, back200: String) async throws {
+    let dataDirectory = repositoryPath + "-data"
+    defer { try? FileManager.default.removeItem(atPath: dataDirectory) }
+    var quiet = Logger(label: "git-bench")
+    quiet.logLevel = .critical
+    let store = FlagStore()
+    let watcher = FlagWatcher(
+        configuration: WatcherConfiguration(source: .local(path: repositoryPath), branch: "main", dataDirectory: dataDirectory),
+        store: store,
+        database: try StateDatabase(path: dataDirectory + "/halyard.sqlite"),
+        listeners: [],
+        logger: quiet
+    )
+    let running = Task { try await watcher.run() }
+    while store.current?.commit != head { try await Task.sleep(for: .milliseconds(10)) }
+
+    var start = ContinuousClock.now
+    let first = await watcher.changes(since: back100, environment: "production")
+    let firstBuild = seconds(ContinuousClock.now - start)
+    print(
+        String(
+            format: "catch-up 100 commits back (%d changed), first build: %8.2f ms  (target < 100 ms)",
+            first?.changed.count ?? -1,
+            firstBuild * 1000
+        )
+    )
+    let hits = 10_000
+    start = ContinuousClock.now
+    for _ in 0..<hits { _ = await watcher.changes(since: back100, environment: "staging") }
+    let hit = seconds(ContinuousClock.now - start) / Double(hits)
+    print(String(format: "catch-up, cached hit:                          %8.4f ms  (target < 0.05 ms)", hit * 1000))
+    start = ContinuousClock.now
+    await withTaskGroup(of: Void.self) { group in
+        for _ in 0..<300 { group.addTask { _ = await watcher.changes(since: back200, environment: "production") } }
+    }
+    let concurrent = seconds(ContinuousClock.now - start)
+    print(String(format: "catch-up, 300 concurrent of one new commit:    %8.2f ms  (target < 200 ms)", concurrent * 1000))
+    running.cancel()
+    _ = try? await running.value
+}
+
+try await benchmarkCatchUp(
+    repositoryPath: path,
+    head: head.hex,
+    back100: try repository.resolveCommit("HEAD~100").hex,
+    back200: try repository.resolveCommit("HEAD~200").hex
+)

@@ -16,13 +16,8 @@ public enum FlagDecoder {
     ///   - id: The flag id, from the file name (see ``FlagPath/classify(_:)``).
     ///   - file: The path that diagnostics name.
     public static func decode(_ bytes: some Collection<UInt8>, id: String, file: String) -> FlagDecodingResult {
-        let size = bytes.count
-        if size > FlagPath.maximumFileSize {
-            return failure(
-                file: file,
-                message: "the file is \(size) bytes; a flag file may be at most \(FlagPath.maximumFileSize) bytes (1 MiB)",
-                hint: "split the flag or remove unused rules"
-            )
+        if let tooLarge = RepositoryLimits.standard.fileSizeError(bytes.count, file: file) {
+            return FlagDecodingResult(flag: nil, diagnostics: [tooLarge])
         }
         let contiguous = bytes.withContiguousStorageIfAvailable { decodeContiguous($0, id: id, file: file) }
         if let contiguous { return contiguous }

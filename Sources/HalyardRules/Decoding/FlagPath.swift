@@ -3,8 +3,8 @@
 /// `flags/<environment>/<flag-id>.json` is a flag; other files are ignored, except `.json` files in the wrong place or
 /// with invalid names, which are errors, so that a misplaced flag never silently goes missing.
 public enum FlagPath {
-    /// The largest flag file accepted: 1 MiB.
-    public static let maximumFileSize = 1_048_576
+    /// The largest flag file accepted: 1 MiB (``RepositoryLimits/fileSize``).
+    public static var maximumFileSize: Int { RepositoryLimits.standard.fileSize }
 
     /// Whether `name` is a valid environment name: `^[a-z0-9][a-z0-9_-]{0,62}$`.
     public static func isValidEnvironment(_ name: String) -> Bool {

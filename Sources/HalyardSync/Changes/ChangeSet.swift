@@ -88,6 +88,23 @@ public struct ChangeSet: Sendable, Hashable {
         return ChangeSet(environments: environments)
     }
 
+    /// Every flag of every environment of `snapshot` as `changed`, for when the previous flags are unknown (the applied
+    /// commit is gone from git after a restart, DESIGN §13): subscribers over-refresh once rather than miss a change.
+    public static func everyFlagChanged(in snapshot: Snapshot) -> ChangeSet {
+        var environments: [String: EnvironmentChangeSet] = [:]
+        for (name, environment) in snapshot.environments {
+            var transitions: [String: FlagTransition] = [:]
+            for (id, flag) in environment.flags {
+                transitions[id] = FlagTransition(before: unknownFingerprint, after: flag.targetingFingerprint)
+            }
+            environments[name] = EnvironmentChangeSet(changed: environment.sortedIDs, transitions: transitions)
+        }
+        return ChangeSet(environments: environments)
+    }
+
+    /// The "before" fingerprint of a flag whose previous version is unknown; never equal to a real fingerprint.
+    static let unknownFingerprint = "unknown"
+
     /// Environments where a flag was added, removed or changed, sorted.
     public var effectivelyChangedEnvironments: [String] {
         environments.filter { $0.value.isEffective }.keys.sorted()

@@ -1,3 +1,4 @@
+import Crypto
 import HalyardRules
 
 /// A flag as it was loaded from one file, with the fingerprints that change detection and ETags use.
@@ -15,7 +16,7 @@ public struct LoadedFlag: Sendable {
     /// A hash of the whole normalised flag, metadata included.
     public let fingerprint: String
     /// This flag's share of its environment's digest: a hash of its id and fingerprint.
-    let digestContribution: UInt64
+    let digestContribution: DigestSum
 
     public init(flag: Flag, file: String, blobID: String?) {
         self.flag = flag
@@ -28,10 +29,7 @@ public struct LoadedFlag: Sendable {
             for key in ["active", "baseState", "rules"] { targeting[key] = fields[key] }
         }
         self.targetingFingerprint = Fingerprint.of(JSONValue.object(targeting).jsonText)
-        var contribution = Fingerprint()
-        contribution.combine(flag.id)
-        contribution.combine(fingerprint)
-        self.digestContribution = contribution.value
+        self.digestContribution = DigestSum(id: flag.id, fingerprint: fingerprint)
     }
 }
 
@@ -43,27 +41,23 @@ public struct EnvironmentSnapshot: Sendable {
     public let flags: [String: LoadedFlag]
     /// Flag ids in ascending order, for stable listings.
     public let sortedIDs: [String]
-    /// The wrapping sum of every flag's digest contribution; a sum, so that one changed flag updates it in O(1).
-    private let digestSum: UInt64
+    /// The sum of every flag's digest contribution; a sum, so that one changed flag updates it in O(1).
+    private let digestSum: DigestSum
+    /// A SHA-256 hash of every flag's id and full fingerprint, in hex: the environment's `ETag`.
+    public let digest: String
 
     public init(name: String, flags: [String: LoadedFlag]) {
-        self.name = name
-        self.flags = flags
-        self.sortedIDs = flags.keys.sorted()
-        self.digestSum = flags.values.reduce(0) { $0 &+ $1.digestContribution }
+        var sum = DigestSum.zero
+        for flag in flags.values { sum.add(flag.digestContribution) }
+        self.init(name: name, flags: flags, sortedIDs: flags.keys.sorted(), digestSum: sum)
     }
 
-    private init(name: String, flags: [String: LoadedFlag], sortedIDs: [String], digestSum: UInt64) {
+    private init(name: String, flags: [String: LoadedFlag], sortedIDs: [String], digestSum: DigestSum) {
         self.name = name
         self.flags = flags
         self.sortedIDs = sortedIDs
         self.digestSum = digestSum
-    }
-
-    /// A hash of every flag's id and full fingerprint: the environment's `ETag`.
-    public var digest: String {
-        let digits = String(digestSum, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        self.digest = digestSum.hex
     }
 
     /// The flag with this id, if the environment has it.
@@ -77,18 +71,18 @@ public struct EnvironmentSnapshot: Sendable {
         var digestSum = self.digestSum
         for id in removed where added[id] == nil {
             guard let old = flags.removeValue(forKey: id) else { continue }
-            digestSum &-= old.digestContribution
+            digestSum.subtract(old.digestContribution)
             if let index = sortedIDs.sortedIndex(of: id), index < sortedIDs.count, sortedIDs[index] == id {
                 sortedIDs.remove(at: index)
             }
         }
         for (id, flag) in added {
             if let old = flags.updateValue(flag, forKey: id) {
-                digestSum &-= old.digestContribution
+                digestSum.subtract(old.digestContribution)
             } else if let index = sortedIDs.sortedIndex(of: id) {
                 sortedIDs.insert(id, at: index)
             }
-            digestSum &+= flag.digestContribution
+            digestSum.add(flag.digestContribution)
         }
         if flags.isEmpty { return nil }
         return EnvironmentSnapshot(name: name, flags: flags, sortedIDs: sortedIDs, digestSum: digestSum)
@@ -152,38 +146,104 @@ public struct Snapshot: Sendable {
     public var flagCount: Int { environments.values.reduce(0) { $0 + $1.flags.count } }
 }
 
-/// A short, stable 64-bit FNV-1a hash in hex, used for fingerprints and digests.
+/// A SHA-256 hash in hex, used for fingerprints and the context part of OFREP ETags.
 ///
-/// It is not a security boundary: it only has to make accidental collisions between flag versions vanishingly rare.
+/// Each combined string is followed by a zero byte, so `("ab", "c")` and `("a", "bc")` hash differently.
 public struct Fingerprint: Sendable {
-    private var state: UInt64 = 0xcbf2_9ce4_8422_2325
+    private var hasher = SHA256()
 
     public init() {}
 
     public mutating func combine(_ string: String) {
-        for byte in string.utf8 { combine(byte) }
-        combine(0)
+        hasher.update(data: Array(string.utf8))
+        hasher.update(data: [0])
     }
 
-    @inline(__always)
-    mutating func combine(_ byte: UInt8) {
-        state ^= UInt64(byte)
-        state = state &* 0x0000_0100_0000_01b3
-    }
-
-    /// The hash as a number.
-    public var value: UInt64 { state }
-
-    /// The hash as 16 lower-case hex digits.
-    public var hex: String {
-        let digits = String(state, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
+    /// The hash as 64 lower-case hex digits.
+    public var hex: String { hasher.finalize().hexString }
 
     /// The fingerprint of one string.
     public static func of(_ string: String) -> String {
         var hasher = Fingerprint()
         hasher.combine(string)
         return hasher.hex
+    }
+}
+
+/// An order-independent hash of a set of (flag id, fingerprint) pairs that one changed flag updates in O(1).
+///
+/// Each pair contributes 2,048 bits derived with SHA-256 (eight hashes of a counter and the pair); an environment's
+/// sum is the sum of its flags' contributions modulo 2^2048, and its digest the SHA-256 of that sum. The wide sum keeps
+/// an additive multiset hash out of reach of generalised-birthday collisions, which a 64- or 256-bit sum is not.
+struct DigestSum: Sendable, Equatable {
+    private static let blocks = 8
+    private static let limbCount = blocks * 4
+    private var limbs: [UInt64]
+
+    private init(limbs: [UInt64]) { self.limbs = limbs }
+
+    /// The sum of no contribution.
+    static let zero = DigestSum(limbs: Array(repeating: 0, count: limbCount))
+
+    /// The contribution of one flag.
+    init(id: String, fingerprint: String) {
+        let pair = Array(id.utf8) + [0] + Array(fingerprint.utf8)
+        var limbs: [UInt64] = []
+        limbs.reserveCapacity(Self.limbCount)
+        for block in 0..<Self.blocks {
+            var hasher = SHA256()
+            hasher.update(data: [UInt8(block)])
+            hasher.update(data: pair)
+            let bytes = Array(hasher.finalize())
+            for limb in 0..<4 {
+                var value: UInt64 = 0
+                for byte in bytes[(limb * 8)..<(limb * 8 + 8)] { value = value << 8 | UInt64(byte) }
+                limbs.append(value)
+            }
+        }
+        self.limbs = limbs
+    }
+
+    mutating func add(_ other: DigestSum) {
+        var carry = false
+        for index in limbs.indices {
+            let (partial, overflow1) = limbs[index].addingReportingOverflow(other.limbs[index])
+            let (sum, overflow2) = partial.addingReportingOverflow(carry ? 1 : 0)
+            limbs[index] = sum
+            carry = overflow1 || overflow2
+        }
+    }
+
+    mutating func subtract(_ other: DigestSum) {
+        var borrow = false
+        for index in limbs.indices {
+            let (partial, overflow1) = limbs[index].subtractingReportingOverflow(other.limbs[index])
+            let (difference, overflow2) = partial.subtractingReportingOverflow(borrow ? 1 : 0)
+            limbs[index] = difference
+            borrow = overflow1 || overflow2
+        }
+    }
+
+    /// The SHA-256 of the sum, in hex.
+    var hex: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Self.limbCount * 8)
+        for limb in limbs {
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: limb >> UInt64(shift))) }
+        }
+        return SHA256.hash(data: bytes).hexString
+    }
+}
+
+extension Sequence where Element == UInt8 {
+    /// The bytes as lower-case hex digits.
+    fileprivate var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in self {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -16,8 +16,11 @@ import HalyardRules
 public struct SnapshotLoader: Sendable {
     /// The flags directory inside the repository, without a trailing slash.
     public let flagsDirectory: String
+    /// The aggregate limits (files, environments, file size) each load enforces.
+    public let limits: RepositoryLimits
 
-    public init(flagsDirectory: String = "flags") {
+    public init(flagsDirectory: String = "flags", limits: RepositoryLimits = .standard) {
+        self.limits = limits
         var directory = flagsDirectory
         while directory.hasSuffix("/") { directory.removeLast() }
         while directory.hasPrefix("./") { directory.removeFirst(2) }
@@ -34,7 +37,11 @@ public struct SnapshotLoader: Sendable {
         } catch {
             throw .git(error)
         }
-        var builder = Builder(flagsDirectory: flagsDirectory)
+        // Too many files: refuse before reading any of them.
+        if let tooMany = limits.fileCountError(entries.count, flagsDirectory: flagsDirectory) {
+            throw .invalid([tooMany])
+        }
+        var builder = Builder(flagsDirectory: flagsDirectory, limits: limits)
         if entries.isEmpty {
             builder.missingDirectory(at: commit.hex)
         }
@@ -72,7 +79,10 @@ public struct SnapshotLoader: Sendable {
                 filesByPath: previous.filesByPath
             )
         }
-        var builder = Builder(flagsDirectory: flagsDirectory, previous: previous)
+        if let tooMany = limits.fileCountError(changes.count, flagsDirectory: flagsDirectory) {
+            throw .invalid([tooMany])
+        }
+        var builder = Builder(flagsDirectory: flagsDirectory, limits: limits, previous: previous)
         for change in changes {
             builder.remove(path: change.path)
         }
@@ -106,7 +116,7 @@ public struct SnapshotLoader: Sendable {
     public func loadWorkingTree(at root: String) throws(SnapshotError) -> Snapshot {
         let base = root.hasSuffix("/") ? String(root.dropLast()) : root
         let directory = base + "/" + flagsDirectory
-        var builder = Builder(flagsDirectory: flagsDirectory)
+        var builder = Builder(flagsDirectory: flagsDirectory, limits: limits)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw .io(path: directory, message: "no flags directory here (expected \(flagsDirectory)/<environment>/<flag-id>.json)")
@@ -175,6 +185,7 @@ extension SnapshotLoader {
     /// Collects files into environments and diagnostics; shared by full and incremental loads.
     struct Builder {
         let flagsDirectory: String
+        let limits: RepositoryLimits
         private var files: [String: Snapshot.FileRecord]
         /// Paths added in this load that did not make it into `files` (invalid ones), so an invalid-only directory is not "missing".
         private var rejectedPaths = 0
@@ -182,8 +193,9 @@ extension SnapshotLoader {
         private var addedFlags: [String: [String: LoadedFlag]] = [:]
         private var diagnostics: [Diagnostic] = []
 
-        init(flagsDirectory: String, previous: Snapshot? = nil) {
+        init(flagsDirectory: String, limits: RepositoryLimits, previous: Snapshot? = nil) {
             self.flagsDirectory = flagsDirectory
+            self.limits = limits
             self.files = previous?.filesByPath ?? [:]
         }
 
@@ -244,12 +256,10 @@ extension SnapshotLoader {
                 id = flagID
             }
             do {
-                let fileSize = try size()
-                if fileSize > FlagPath.maximumFileSize {
-                    return error(
-                        "the file is \(fileSize) bytes; a flag file may be at most \(FlagPath.maximumFileSize) bytes (1 MiB)",
-                        hint: "split the flag or remove unused rules"
-                    )
+                if let tooLarge = limits.fileSizeError(try size(), file: path) {
+                    rejectedPaths += 1
+                    diagnostics.append(tooLarge)
+                    return
                 }
                 let result = FlagDecoder.decode(try bytes(), id: id, file: path)
                 let warnings = result.diagnostics.filter { $0.severity == .warning }
@@ -275,6 +285,19 @@ extension SnapshotLoader {
         }
 
         func finish(commit: String?, environments previous: [String: EnvironmentSnapshot]) throws(SnapshotError) -> Snapshot {
+            var diagnostics = self.diagnostics
+            if let tooMany = limits.fileCountError(files.count + rejectedPaths, flagsDirectory: flagsDirectory) {
+                diagnostics.append(tooMany)
+            }
+            // Counted before any environment is built: the previous ones, plus new ones, minus those emptied here.
+            var environmentCount = previous.count
+            for name in addedFlags.keys where previous[name] == nil { environmentCount += 1 }
+            for (name, removed) in removedFlags where addedFlags[name] == nil && removed.count == previous[name]?.flags.count {
+                environmentCount -= 1
+            }
+            if let tooMany = limits.environmentCountError(environmentCount, flagsDirectory: flagsDirectory) {
+                diagnostics.append(tooMany)
+            }
             if diagnostics.contains(where: { $0.severity == .error }) {
                 let warnings = files.values.flatMap(\.warnings)
                 throw .invalid(

@@ -4,6 +4,7 @@ import HalyardRules
 import Logging
 import Metrics
 import ServiceLifecycle
+import Synchronization
 
 /// The watcher service: follows the flag branch, validates each new commit whole, and applies or rejects it.
 ///
@@ -23,6 +24,9 @@ public final class FlagWatcher: Service, Sendable {
     private let listeners: [any ChangeListener]
     private let logger: Logger
     private let worker: GitWorker
+    private let catchUp: CatchUpCache
+    /// The persisted applied commit when git no longer has it: the next apply publishes every flag (DESIGN §13).
+    private let lostCommit = Mutex<String?>(nil)
     private let signal = RefreshSignal()
     private let metrics = WatcherMetrics()
 
@@ -39,6 +43,7 @@ public final class FlagWatcher: Service, Sendable {
         self.listeners = listeners
         self.logger = logger
         self.worker = GitWorker(configuration: configuration)
+        self.catchUp = CatchUpCache(reader: HistoricChangeReader(configuration: configuration))
     }
 
     /// Fetches (or checks the local branch) now instead of at the next poll.
@@ -60,11 +65,14 @@ public final class FlagWatcher: Service, Sendable {
 
     /// The change of one environment from `commit` to what is served now, read from git; nil when the commit is
     /// unknown to the repository.
+    ///
+    /// Cheap for any number of callers (DESIGN §13): results are cached by commit, one build serves concurrent
+    /// callers, and builds run off the git worker, so they never delay a fetch or an apply.
     public func changes(since commit: String, environment: String) async -> EnvironmentChangeSet? {
         guard let served = store.current else { return nil }
         if commit == served.commit { return EnvironmentChangeSet() }
-        guard let old = await worker.load(commitHex: commit) else { return nil }
-        return EnvironmentChangeSet.between(old.environments[environment], served.snapshot.environments[environment])
+        guard let changes = await catchUp.changes(since: commit, to: served.snapshot) else { return nil }
+        return changes.environments[environment] ?? EnvironmentChangeSet()
     }
 
     // MARK: - Cycle
@@ -94,8 +102,9 @@ public final class FlagWatcher: Service, Sendable {
         }
         guard let persisted else { return }
         guard let snapshot = await worker.load(commitHex: persisted.commit) else {
+            lostCommit.withLock { $0 = persisted.commit }
             logger.warning(
-                "the persisted commit cannot be loaded; starting fresh",
+                "the persisted commit cannot be loaded; the next applied commit is published as a change of every flag",
                 metadata: ["commit": "\(persisted.commit)"]
             )
             return
@@ -159,7 +168,11 @@ public final class FlagWatcher: Service, Sendable {
             return
         }
         let appliedAt = Date()
-        let changes = ChangeSet.between(served?.snapshot, snapshot)
+        // Without a served snapshot, the commit applied before a restart may be gone from git: then every flag changed.
+        let lost = served == nil ? lostCommit.withLock({ $0 }) : nil
+        let previousCommit = served?.commit ?? lost
+        let publishes = served != nil || lost != nil
+        let changes = lost == nil ? ChangeSet.between(served?.snapshot, snapshot) : ChangeSet.everyFlagChanged(in: snapshot)
         var lastChange = served?.lastChange ?? [:]
         for name in snapshot.environments.keys where served == nil || changes.environments[name]?.isEffective == true {
             lastChange[name] = tip.hex
@@ -167,7 +180,7 @@ public final class FlagWatcher: Service, Sendable {
         for name in lastChange.keys where snapshot.environments[name] == nil {
             lastChange[name] = nil
         }
-        let outbox = served == nil ? [] : changes.environmentChanges(commit: tip.hex, previousCommit: served?.commit)
+        let outbox = publishes ? changes.environmentChanges(commit: tip.hex, previousCommit: previousCommit) : []
         do {
             try database.recordApplied(
                 AppliedState(commit: tip.hex, appliedAt: appliedAt, lastChange: lastChange),
@@ -181,18 +194,19 @@ public final class FlagWatcher: Service, Sendable {
             return
         }
         store.apply(ServedState(snapshot: snapshot, appliedAt: appliedAt, lastChange: lastChange))
+        lostCommit.withLock { $0 = nil }
         store.updateStatus { $0.rejected = nil }
         metrics.applied(snapshot, at: appliedAt)
         logger.info(
             "applied commit",
             metadata: [
                 "commit": "\(tip.hex)",
-                "previous": "\(served?.commit ?? "none")",
+                "previous": "\(previousCommit ?? "none")",
                 "changed": "\(changes.effectivelyChangedEnvironments.joined(separator: ","))",
             ]
         )
-        guard served != nil, changes.isEffective else { return }
-        let change = AppliedChange(commit: tip.hex, previousCommit: served?.commit, changes: changes, appliedAt: appliedAt)
+        guard publishes, changes.isEffective else { return }
+        let change = AppliedChange(commit: tip.hex, previousCommit: previousCommit, changes: changes, appliedAt: appliedAt)
         for listener in listeners {
             listener.flagsApplied(change)
         }
