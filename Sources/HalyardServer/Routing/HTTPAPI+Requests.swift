@@ -77,7 +77,11 @@ extension HTTPAPI {
 
     /// The request body parsed as a JSON object, or 400 naming what is wrong.
     func jsonObjectBody(_ request: Request) async throws -> [String: JSONValue] {
-        let body = try await collectBody(request)
+        try Self.jsonObject(try await collectBody(request))
+    }
+
+    /// A whole request body parsed as a JSON object, or 400 naming what is wrong.
+    static func jsonObject(_ body: ByteBuffer) throws(APIError) -> [String: JSONValue] {
         guard body.readableBytes > 0 else {
             throw APIError.badRequest("request body is empty: expected a JSON object")
         }
