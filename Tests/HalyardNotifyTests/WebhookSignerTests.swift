@@ -38,6 +38,32 @@ struct WebhookSignerTests {
         }
     }
 
+    @Test func testVerifiesTheStandardWebhooksVector() throws {
+        let signer = try WebhookSigner(secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        let body = Array(#"{"test": 2432232314}"#.utf8)
+        let signature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        func verifies(_ header: String, timestamp: String = "1614265330", body: [UInt8] = body, now: Int = 1_614_265_330) -> Bool {
+            signer.isValidSignature(header, id: "msg_p5jXN8AQM9LWM0D4loKWxJek", timestamp: timestamp, body: body, now: now)
+        }
+        #expect(verifies(signature))
+        #expect(verifies("v1a,xyz v1,AAAA \(signature)"))
+        #expect(verifies(signature, now: 1_614_265_330 + 300))
+        #expect(!verifies(signature, now: 1_614_265_330 + 301))
+        #expect(!verifies(signature, now: 1_614_265_330 - 301))
+        #expect(!verifies(signature, body: body + [0x20]))
+        #expect(!verifies("v2," + signature.dropFirst(3)))
+        #expect(!verifies(""))
+    }
+
+    @Test(arguments: ["", "-1614265330", "+1614265330", "1614265330.0", " 1614265330", "9223372036854775807", "99999999999999999999"])
+    func testRefusesMalformedTimestamps(timestamp: String) throws {
+        let signer = try WebhookSigner(secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        let body = Array(#"{"test": 2432232314}"#.utf8)
+        let signature = signer.signature(id: "msg_1", timestamp: Int(timestamp) ?? 0, body: body)
+        #expect(!signer.isValidSignature(signature, id: "msg_1", timestamp: timestamp, body: body, now: Int.min))
+        #expect(!signer.isValidSignature(signature, id: "msg_1", timestamp: timestamp, body: body, now: Int(timestamp) ?? 0))
+    }
+
     @Test func testGeneratedSecretsAreValidAndDistinct() throws {
         let first = WebhookSigner.generateSecret()
         let second = WebhookSigner.generateSecret()

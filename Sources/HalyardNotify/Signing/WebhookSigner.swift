@@ -21,7 +21,7 @@ public struct WebhookSigner: Sendable {
     /// The prefix of Standard Webhooks secrets.
     public static let secretPrefix = "whsec_"
 
-    private let key: SymmetricKey
+    let key: SymmetricKey
 
     /// Creates a signer from a `whsec_<base64>` secret.
     ///

@@ -14,7 +14,7 @@ import Hummingbird
 /// `{"error": …}`, so the OFREP routes answer every error in that shape. Route helpers shared with the rest of the API
 /// throw ``APIError``; ``init(_:key:)`` translates those. Routes return ``makeResponse()`` themselves rather than
 /// throwing, because ``ErrorMiddleware`` would rewrite any other error type into `{"error": …}`.
-struct OFREPError: Error, Sendable, CustomStringConvertible {
+public struct OFREPError: Error, Sendable, CustomStringConvertible {
     /// The OpenFeature error codes that Halyard answers with.
     struct Code: Sendable, Equatable {
         let rawValue: String
@@ -50,7 +50,7 @@ struct OFREPError: Error, Sendable, CustomStringConvertible {
         self.headers = headers
     }
 
-    var description: String { "\(status.code) \(code.rawValue): \(details)" }
+    public var description: String { "\(status.code) \(code.rawValue): \(details)" }
 
     /// 400 `PARSE_ERROR`: the body is not JSON, or not an object.
     static func parseError(_ details: String) -> OFREPError { OFREPError(status: .badRequest, code: .parseError, details: details) }

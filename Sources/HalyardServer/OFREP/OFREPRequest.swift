@@ -13,10 +13,11 @@ import NIOCore
 /// The context is the user's attributes as they are, `targetingKey` included, so a rule can name `targetingKey`
 /// like any other attribute. The reading is lenient where OFREP allows it: an empty body, a body without `context` and
 /// a `null` context all mean an empty context (providers send `{}` when the application gave no context), and a
-/// missing `targetingKey` is fine because no Halyard rule requires one. Other members of the body are ignored.
-struct OFREPRequest {
+/// missing `targetingKey` is fine because no Halyard rule requires one. Other members of the body are ignored. The type is
+/// public so that the fuzzers in `Fuzz/` decode bodies exactly as the routes do.
+public struct OFREPRequest: Sendable {
     /// The attributes rules see.
-    let attributes: [String: JSONValue]
+    public let attributes: [String: JSONValue]
 
     /// Reads a request body.
     ///
@@ -26,7 +27,7 @@ struct OFREPRequest {
     /// - Throws: ``OFREPError`` `PARSE_ERROR` when the body is not a JSON object or nests deeper than the limit,
     ///   `INVALID_CONTEXT` when `context` is not an object, has more attributes than the limit, or `targetingKey` is
     ///   neither a string nor `null`.
-    init(body: ByteBuffer, limits: HTTPLimits = HTTPLimits()) throws(OFREPError) {
+    public init(body: ByteBuffer, limits: HTTPLimits = HTTPLimits()) throws(OFREPError) {
         guard body.readableBytes > 0 else {
             attributes = [:]
             return

@@ -39,8 +39,8 @@ extension HTTPAPI {
             try self.authorizeRead(request)
             let state = try self.servedState()
             let environment = try self.environment(context, in: state)
-            let body = try await self.jsonObjectBody(request, limit: self.configuration.limits.contextBody)
-            return try self.evaluate(body, in: environment)
+            let body = try await self.collectContextBody(request)
+            return try self.evaluate(EvaluateRequest(body: body, limits: self.configuration.limits), in: environment)
         }
     }
 
@@ -48,35 +48,9 @@ extension HTTPAPI {
     ///
     /// A missing or `null` context is an empty one; a missing or `null` `flags` evaluates every flag. An unknown id
     /// evaluates to `false` (DESIGN §2).
-    func evaluate(_ body: [String: JSONValue], in environment: EnvironmentSnapshot) throws(APIError) -> Response {
-        let attributes: [String: JSONValue]
-        switch body["context"] {
-        case .none, .null?:
-            attributes = [:]
-        case .object(let fields)?:
-            try checkAttributeCount(fields)
-            attributes = fields
-        case let other?:
-            throw .badRequest("context must be an object, not \(other.typeDescription)")
-        }
-        let requested: [String]?
-        switch body["flags"] {
-        case .none, .null?:
-            requested = nil
-        case .array(let items)?:
-            var ids: [String] = []
-            ids.reserveCapacity(items.count)
-            for (index, item) in items.enumerated() {
-                guard case .string(let id) = item else {
-                    throw .badRequest("flags must be an array of flag ids: flags[\(index)] is \(item.typeDescription)")
-                }
-                ids.append(id)
-            }
-            requested = ids
-        case let other?:
-            throw .badRequest("flags must be an array of flag ids, not \(other.typeDescription)")
-        }
-        let context = EvaluationContext(attributes)
+    func evaluate(_ request: EvaluateRequest, in environment: EnvironmentSnapshot) -> Response {
+        let requested = request.flagIDs
+        let context = EvaluationContext(request.attributes)
         var json = JSONWriter(capacity: 32 + (requested?.count ?? environment.flags.count) * 32)
         json.objectStart()
         json.key("flags")

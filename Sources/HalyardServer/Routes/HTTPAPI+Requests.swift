@@ -82,13 +82,18 @@ extension HTTPAPI {
 
     /// The request body parsed as a JSON object, or 400 naming what is wrong; 413 past `limit`.
     func jsonObjectBody(_ request: Request, limit: Int? = nil) async throws -> [String: JSONValue] {
-        let body = try await collectBody(request, limit: limit)
+        try Self.jsonObject(try await collectBody(request, limit: limit), maximumDepth: configuration.limits.jsonNesting)
+    }
+
+    /// A whole request body parsed as a JSON object nesting at most `maximumDepth` levels, or 400 naming what is
+    /// wrong.
+    static func jsonObject(_ body: ByteBuffer, maximumDepth: Int) throws(APIError) -> [String: JSONValue] {
         guard body.readableBytes > 0 else {
             throw APIError.badRequest("request body is empty: expected a JSON object")
         }
         let value: JSONValue
         do {
-            value = try JSONValue.parse(body.readableBytesView, maximumDepth: configuration.limits.jsonNesting)
+            value = try JSONValue.parse(body.readableBytesView, maximumDepth: maximumDepth)
         } catch {
             throw APIError.badRequest("request body is not valid JSON: \(error.description)")
         }
@@ -98,9 +103,8 @@ extension HTTPAPI {
         return fields
     }
 
-    /// Refuses an evaluation context with more attributes than `limits.contextAttributes`.
-    func checkAttributeCount(_ attributes: [String: JSONValue]) throws(APIError) {
-        let limit = configuration.limits.contextAttributes
+    /// Refuses an evaluation context with more attributes than `limit` (`limits.contextAttributes`).
+    static func checkAttributeCount(_ attributes: [String: JSONValue], limit: Int) throws(APIError) {
         guard attributes.count <= limit else {
             throw .badRequest("context has \(attributes.count) attributes; the limit is \(limit) (limits.contextAttributes)")
         }

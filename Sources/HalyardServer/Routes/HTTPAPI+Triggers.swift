@@ -42,8 +42,8 @@ extension HTTPAPI {
     }
 
     /// Checks a push webhook: GitHub's `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(secret, body)>`, or GitLab's
-    /// `X-Gitlab-Token: <secret>`. Both comparisons are constant-time.
-    static func verifyGitHook(headers: HTTPFields, body: ByteBuffer, secret: String) throws(APIError) {
+    /// `X-Gitlab-Token: <secret>`. Both comparisons are constant-time. Public so that `Fuzz/` runs it on arbitrary input.
+    public static func verifyGitHook(headers: HTTPFields, body: ByteBuffer, secret: String) throws(APIError) {
         if let signature = headers[.hubSignature256] {
             let trimmed = Substring(signature).trimmingSpaces
             guard trimmed.hasPrefix("sha256="), let mac = Hex.decode(trimmed.dropFirst(7)), mac.count == SHA256.byteCount else {
