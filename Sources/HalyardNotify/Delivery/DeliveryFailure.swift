@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import AsyncHTTPClient
+import HalyardRules
 import NIOCore
 
 #if canImport(Glibc)
