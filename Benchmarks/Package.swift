@@ -40,5 +40,16 @@ let package = Package(
             ],
             path: "PropagationBench"
         ),
+        .executableTarget(
+            name: "delivery-bench",
+            dependencies: [
+                .product(name: "HalyardSync", package: "Halyard"),
+                .product(name: "HalyardNotify", package: "Halyard"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "DeliveryBench"
+        ),
     ]
 )

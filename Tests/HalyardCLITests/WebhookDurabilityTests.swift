@@ -15,6 +15,12 @@ struct WebhookDurabilityTests {
     /// How long the tests watch a receiver to conclude that no call is coming.
     static let silence: Duration = .milliseconds(1500)
 
+    /// Watches the receiver for `window` (``silence`` by default), to show that no call arrives. Never use it to wait
+    /// for a call that must come; use `eventually`.
+    static func sleepToProveNoCallArrives(for window: Duration = Self.silence) async throws {
+        try await Task.sleep(for: window)
+    }
+
     static let checkoutOn = """
         {"name": "New checkout", "active": true, "rules": [[{"type": "filter", "attribute": "plan", "operator": "==", "comparator": "enterprise"}]]}
         """
@@ -95,7 +101,7 @@ struct WebhookDurabilityTests {
             let third = try await fixture.serve(run: 3)
             defer { third.kill() }
             try await third.waitUntilApplied(change)
-            try await Task.sleep(for: Self.silence)
+            try await Self.sleepToProveNoCallArrives()
             #expect(receiver.calls.count == callsBefore, "an acknowledged message was sent again:\n\(third.log)")
             let log = try await self.deliveries(third, subscriptionID)
             #expect(log.allSatisfy { $0["messageId"] as? String == messageID })
@@ -131,14 +137,14 @@ struct WebhookDurabilityTests {
             let fix = try fixture.workspace.commit("Fix new-checkout")
             try await serve.waitUntilApplied(fix)
 
-            try await Task.sleep(for: Self.silence)
+            try await Self.sleepToProveNoCallArrives()
             #expect(receiver.calls.isEmpty, "calls: \(receiver.calls.map { String(decoding: $0.body, as: UTF8.self) })")
 
             // The same pipeline does call for a real change, so the silence above is not a broken deliverer.
             try fixture.workspace.write("flags/production/new-checkout.json", Self.checkoutOff)
             let change = try fixture.workspace.commit("Switch new-checkout off")
             try await eventually("the real change is delivered\n\(serve.log)", timeout: .seconds(15)) { !receiver.calls.isEmpty }
-            try await Task.sleep(for: .milliseconds(300))
+            try await Self.sleepToProveNoCallArrives(for: .milliseconds(300))
             let calls = receiver.calls
             try #require(calls.count == 1)
             try self.expectValidSignature(calls[0])

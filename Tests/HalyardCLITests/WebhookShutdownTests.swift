@@ -78,8 +78,9 @@ struct WebhookShutdownTests {
 
 /// A webhook receiver that answers `200` with a long `Content-Length` at once, then sends one byte every `interval`.
 final class TricklingWebhookReceiver: Sendable {
-    private let server = Mutex<(port: Int, task: Task<Void, any Error>?)>((0, nil))
+    private let server = Mutex<(port: Int, running: RunningReceiverServer?)>((0, nil))
     private let started = Mutex(0)
+    private let stopping = Mutex(false)
 
     static func start(interval: Duration, length: Int = 10_000) async throws -> TricklingWebhookReceiver {
         let receiver = TricklingWebhookReceiver()
@@ -92,7 +93,14 @@ final class TricklingWebhookReceiver: Sendable {
                 body: ResponseBody(contentLength: length) { writer in
                     for _ in 0..<length {
                         try await writer.write(ByteBuffer(string: "x"))
-                        try await Task.sleep(for: interval)
+                        // A gracefully stopping server waits for this response: end it once the receiver stops.
+                        var waited = Duration.zero
+                        while waited < interval {
+                            if receiver.stopping.withLock({ $0 }) { throw CancellationError() }
+                            let slice = min(interval - waited, .milliseconds(100))
+                            try await Task.sleep(for: slice)
+                            waited += slice
+                        }
                     }
                     try await writer.finish(nil)
                 }
@@ -110,12 +118,12 @@ final class TricklingWebhookReceiver: Sendable {
             },
             logger: logger
         )
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        let running = RunningReceiverServer(app, logger: logger)
         var port = 0
         for await value in ports {
             port = value
         }
-        receiver.server.withLock { $0 = (port, task) }
+        receiver.server.withLock { $0 = (port, running) }
         return receiver
     }
 
@@ -125,9 +133,8 @@ final class TricklingWebhookReceiver: Sendable {
     var requestCount: Int { self.started.withLock { $0 } }
 
     func stop() async {
-        let task = self.server.withLock { $0.task }
-        task?.cancel()
-        _ = await task?.result
+        self.stopping.withLock { $0 = true }
+        await self.server.withLock { $0.running }?.stop()
     }
 }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 #if canImport(Glibc)
@@ -131,7 +132,7 @@ final class WebhookReceiver: Sendable {
     }
 
     private let state: Mutex<State>
-    private let server = Mutex<(port: Int, task: Task<Void, any Error>?)>((0, nil))
+    private let server = Mutex<(port: Int, running: RunningReceiverServer?)>((0, nil))
 
     private init(status: Int) {
         self.state = Mutex(State(status: status))
@@ -167,12 +168,12 @@ final class WebhookReceiver: Sendable {
             },
             logger: logger
         )
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        let running = RunningReceiverServer(app, logger: logger)
         var port = 0
         for await value in ports {
             port = value
         }
-        receiver.server.withLock { $0 = (port, task) }
+        receiver.server.withLock { $0 = (port, running) }
         return receiver
     }
 
@@ -201,9 +202,30 @@ final class WebhookReceiver: Sendable {
     }
 
     private func stop() async {
-        let task = self.server.withLock { $0.task }
-        task?.cancel()
-        _ = await task?.result
+        await self.server.withLock { $0.running }?.stop()
+    }
+}
+
+/// A receiver's HTTP server, running in a service group until ``stop()`` shuts it down gracefully.
+///
+/// Never stop a receiver by cancelling its task: cancelling drops the connections accepted but not yet handled, and
+/// NIO traps on their unfinished writers ("Deinited NIOAsyncWriter without calling finish()").
+struct RunningReceiverServer: Sendable {
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    init(_ service: some Service, logger: Logger) {
+        var configuration = ServiceGroupConfiguration(services: [service], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(30)
+        let group = ServiceGroup(configuration: configuration)
+        self.group = group
+        self.task = Task { try await group.run() }
+    }
+
+    /// Stops accepting, lets the requests in progress end, and returns once the server is down.
+    func stop() async {
+        await self.group.triggerGracefulShutdown()
+        _ = await self.task.result
     }
 }
 

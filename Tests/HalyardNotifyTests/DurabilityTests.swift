@@ -45,7 +45,7 @@ struct DurabilityTests {
                 messageID = try #require(try database.pendingMessages().first).messageID
             }
             try await self.deliver(path: path) { try $0.pendingMessageCount() == 0 }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Fixtures.sleepToProveNothingMoreArrives()
             #expect(receiver.requests.count == 1)
             #expect(receiver.requests.first?.headers["webhook-id"] == messageID)
             #expect(try StateDatabase(path: path).appliedState()?.commit == "c2")
@@ -65,7 +65,7 @@ struct DurabilityTests {
             try await self.deliver(path: path, until: { _ in receiver.requests.count >= 2 }) { database in
                 try self.enqueue(database, commit: "c3", previous: "c2")
             }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Fixtures.sleepToProveNothingMoreArrives()
             let requests = receiver.requests
             #expect(requests.count == 2)
             #expect(Set(requests.compactMap { $0.headers["webhook-id"] }).count == 2)
@@ -75,7 +75,7 @@ struct DurabilityTests {
 
     @Test func testAttemptInterruptedByShutdownIsResentWithTheSameID() async throws {
         let path = Fixtures.databasePath()
-        try await Fixtures.withReceiver({ _, index in index == 0 ? TestReceiver.Reply(delay: .seconds(3)) : .ok }) { receiver in
+        try await Fixtures.withReceiver({ _, index in index == 0 ? .hang : .ok }) { receiver in
             // The first deliverer is stopped while its request hangs.
             try await self.deliver(path: path, until: { _ in receiver.requests.count == 1 }) { database in
                 _ = try database.createSubscription(url: receiver.url(), environments: ["production"], policy: .any)

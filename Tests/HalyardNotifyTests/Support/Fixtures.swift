@@ -133,6 +133,12 @@ enum Fixtures {
         throw TimeoutError(description: description)
     }
 
+    /// Sleeps for a fixed time, to show that something (a duplicate request) did NOT happen: absence can only be
+    /// observed over a bounded window. Never use it to wait for something that must happen; use ``eventually``.
+    static func sleepToProveNothingMoreArrives(for window: Duration = .milliseconds(300)) async throws {
+        try await Task.sleep(for: window)
+    }
+
     struct TimeoutError: Error {
         var description: String
     }

@@ -8,6 +8,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// A real HTTP server on a loopback port that records webhook requests and answers as the test scripts.
@@ -28,10 +29,12 @@ final class TestReceiver: Sendable {
     struct Reply: Sendable {
         var status: Int = 204
         var headers: [String: String] = [:]
-        /// Wait this long before answering (to simulate a hanging receiver).
+        /// Wait this long before answering (to simulate a hanging receiver); ``TestReceiver/stop()`` ends the wait.
         var delay: Duration?
 
         static let ok = Reply()
+        /// Never answers while the receiver runs: the request hangs until ``TestReceiver/stop()``.
+        static let hang = Reply(delay: .seconds(3600))
         static func status(_ status: Int, headers: [String: String] = [:]) -> Reply { Reply(status: status, headers: headers) }
     }
 
@@ -39,8 +42,10 @@ final class TestReceiver: Sendable {
 
     private let received = Mutex<[Received]>([])
     private let handler: Handler
-    private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let server = Mutex<(group: ServiceGroup, task: Task<Void, any Error>)?>(nil)
     private let portValue = Mutex<Int>(0)
+    /// Ends the delays of replies in progress once the receiver stops.
+    private let stopping = StopSignal()
 
     private init(handler: @escaping Handler) {
         self.handler = handler
@@ -64,8 +69,13 @@ final class TestReceiver: Sendable {
             },
             logger: logger
         )
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        receiver.task.withLock { $0 = task }
+        // Stopped by a graceful shutdown, never by cancelling: cancelling drops connections accepted but not yet
+        // handled, and NIO traps on their unfinished writers ("Deinited NIOAsyncWriter without calling finish()").
+        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(30)
+        let group = ServiceGroup(configuration: configuration)
+        let task = Task { try await group.run() }
+        receiver.server.withLock { $0 = (group, task) }
         var port = 0
         for await value in ports {
             port = value
@@ -89,10 +99,13 @@ final class TestReceiver: Sendable {
         self.requests.filter { $0.path == path }
     }
 
+    /// Ends the delays of replies in progress, then shuts the server down gracefully: it stops accepting, answers what
+    /// it has accepted, and returns once every connection is closed.
     func stop() async {
-        let task = self.task.withLock { $0 }
-        task?.cancel()
-        _ = await task?.result
+        self.stopping.fire()
+        guard let server = self.server.withLock({ $0 }) else { return }
+        await server.group.triggerGracefulShutdown()
+        _ = await server.task.result
     }
 
     private func respond(to request: Request) async throws -> Response {
@@ -118,7 +131,7 @@ final class TestReceiver: Sendable {
         }
         let reply = await self.handler(received, index)
         if let delay = reply.delay {
-            try? await Task.sleep(for: delay)
+            await self.stopping.wait(atMost: delay)
         }
         var fields = HTTPFields()
         for (name, value) in reply.headers {
@@ -127,5 +140,56 @@ final class TestReceiver: Sendable {
             }
         }
         return Response(status: HTTPResponse.Status(code: reply.status), headers: fields)
+    }
+}
+
+/// A one-shot signal: ``wait(atMost:)`` returns after its duration, or at once when the signal has fired or fires.
+final class StopSignal: Sendable {
+    private struct State {
+        var fired = false
+        var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Fires the signal: every wait in progress and every later one returns at once.
+    func fire() {
+        let waiters = self.state.withLock { state in
+            state.fired = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters {
+            waiter.resume()
+        }
+    }
+
+    /// Whether the signal has fired.
+    var hasFired: Bool { self.state.withLock { $0.fired } }
+
+    /// Returns after `duration`, when the signal fires, or when the task is cancelled, whichever comes first.
+    func wait(atMost duration: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: duration) }
+            group.addTask { await self.waitForFire() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitForFire() async {
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = self.state.withLock { state in
+                    if state.fired || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            self.state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
     }
 }

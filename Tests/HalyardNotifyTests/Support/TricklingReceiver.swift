@@ -9,12 +9,15 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Synchronization
 
 /// A hostile webhook receiver on loopback: it answers `200` at once with a long `Content-Length`, then sends the body one
 /// byte every `interval`, so no read timeout ever fires (issue 9 point 4).
 final class TricklingReceiver: Sendable {
-    private let task = Mutex<Task<Void, any Error>?>(nil)
+    private let server = Mutex<(group: ServiceGroup, task: Task<Void, any Error>)?>(nil)
+    /// Ends the trickles in progress once the receiver stops.
+    private let stopping = StopSignal()
     private let portValue = Mutex(0)
     private let started = Mutex(0)
 
@@ -30,7 +33,8 @@ final class TricklingReceiver: Sendable {
                 body: ResponseBody(contentLength: length) { writer in
                     for _ in 0..<length {
                         try await writer.write(ByteBuffer(string: "x"))
-                        try await Task.sleep(for: interval)
+                        await receiver.stopping.wait(atMost: interval)
+                        if receiver.stopping.hasFired { throw CancellationError() }
                     }
                     try await writer.finish(nil)
                 }
@@ -48,7 +52,12 @@ final class TricklingReceiver: Sendable {
             },
             logger: logger
         )
-        receiver.task.withLock { $0 = Task { try await app.runService(gracefulShutdownSignals: []) } }
+        // Stopped gracefully, never by cancelling (see `TestReceiver.start`).
+        var configuration = ServiceGroupConfiguration(services: [app], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(30)
+        let group = ServiceGroup(configuration: configuration)
+        let task = Task { try await group.run() }
+        receiver.server.withLock { $0 = (group, task) }
         for await port in ports {
             receiver.portValue.withLock { $0 = port }
         }
@@ -61,10 +70,12 @@ final class TricklingReceiver: Sendable {
     /// How many requests it has started answering.
     var requestCount: Int { self.started.withLock { $0 } }
 
+    /// Ends the trickles in progress, then shuts the server down gracefully.
     func stop() async {
-        let task = self.task.withLock { $0 }
-        task?.cancel()
-        _ = await task?.result
+        self.stopping.fire()
+        guard let server = self.server.withLock({ $0 }) else { return }
+        await server.group.triggerGracefulShutdown()
+        _ = await server.task.result
     }
 
     /// Runs `body` with a started receiver, and stops it afterwards.
