@@ -76,6 +76,12 @@ struct WebhookSignerTests {
         #expect(!signer.isValidSignature(signature, id: "msg_1", timestamp: timestamp, body: body, now: Int(timestamp) ?? 0))
     }
 
+    /// Foundation on Linux decodes `"===="` as one zero byte; a secret of padding alone must still be refused.
+    @Test(arguments: ["whsec_====", "whsec_=", "whsec_AA=A", "whsec_A"])
+    func testRefusesSecretsThatAreNotCanonicalBase64(secret: String) {
+        #expect(throws: NotifyError.self) { try WebhookSigner(secret: secret) }
+    }
+
     @Test func testGeneratedSecretsAreValidAndDistinct() throws {
         let first = WebhookSigner.generateSecret()
         let second = WebhookSigner.generateSecret()

@@ -377,8 +377,9 @@ struct LimitsTests {
     }
 
     @Test func testAnIdleConnectionIsClosedAfterTheIdleTimeout() async throws {
-        let limits = HTTPLimits(idleTimeout: .seconds(1))
-        let fixture = try ServerFixture(configuration: HTTPAPIConfiguration(limits: limits, sseKeepAlive: .milliseconds(300)))
+        // 3 s leaves a loaded CI machine time to send the first request before the connection counts as idle.
+        let limits = HTTPLimits(idleTimeout: .seconds(3))
+        let fixture = try ServerFixture(configuration: HTTPAPIConfiguration(limits: limits, sseKeepAlive: .milliseconds(500)))
         try await fixture.limitedApplication().test(.live) { client in
             try await fixture.waitUntilServing()
             let port = try #require(client.port)
@@ -396,10 +397,10 @@ struct LimitsTests {
             try await stream.get("/v1/environments/production/stream")
             try await stream.waitFor(": connected")
 
-            try await silent.waitUntilClosed(timeout: .seconds(5))
-            try await done.waitUntilClosed(timeout: .seconds(5))
-            // Five keep-alives take 1.5 s, longer than the idle timeout.
-            try await waitUntil("the stream sends 5 keep-alives") { stream.text.components(separatedBy: ": keep-alive").count > 5 }
+            try await silent.waitUntilClosed(timeout: .seconds(20))
+            try await done.waitUntilClosed(timeout: .seconds(20))
+            // Eight keep-alives take 4 s, longer than the idle timeout.
+            try await waitUntil("the stream sends 8 keep-alives") { stream.text.components(separatedBy: ": keep-alive").count > 8 }
             #expect(!stream.isClosed)
         }
     }

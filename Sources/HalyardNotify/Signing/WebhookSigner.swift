@@ -31,7 +31,10 @@ public struct WebhookSigner: Sendable {
             throw .invalidSecret("webhook signing", reason: "it must start with \"\(Self.secretPrefix)\"")
         }
         let encoded = secret.dropFirst(Self.secretPrefix.count)
-        guard let data = Data(base64Encoded: String(encoded)), !data.isEmpty else {
+        // The round trip refuses strings that Foundation on Linux decodes leniently (`"===="` gives one zero byte).
+        guard let data = Data(base64Encoded: String(encoded)), !data.isEmpty,
+            data.base64EncodedString().trimmingCharacters(in: ["="]) == encoded.trimmingCharacters(in: ["="])
+        else {
             throw .invalidSecret("webhook signing", reason: "the part after \"\(Self.secretPrefix)\" must be non-empty base64")
         }
         self.key = SymmetricKey(data: data)
