@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "HalyardSync", targets: ["HalyardSync"]),
         .library(name: "HalyardNotify", targets: ["HalyardNotify"]),
         .library(name: "HalyardServer", targets: ["HalyardServer"]),
+        .library(name: "HalyardService", targets: ["HalyardService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -89,6 +90,25 @@ let package = Package(
             resources: [.copy("openapi.yaml")],
             swiftSettings: strictSettings
         ),
+        // A whole `halyard serve` assembled from one typed configuration; used by the CLI, the tests and the benchmarks.
+        .target(
+            name: "HalyardService",
+            dependencies: [
+                "HalyardRules",
+                "HalyardGit",
+                "HalyardSync",
+                "HalyardNotify",
+                "HalyardServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The `halyard` command line.
         .executableTarget(
             name: "halyard",
@@ -98,6 +118,7 @@ let package = Package(
                 "HalyardSync",
                 "HalyardNotify",
                 "HalyardServer",
+                "HalyardService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -127,6 +148,7 @@ let package = Package(
             name: "HalyardServerTests",
             dependencies: [
                 "HalyardServer",
+                "HalyardService",
                 "HalyardSync",
                 "HalyardNotify",
                 .product(name: "Hummingbird", package: "hummingbird"),

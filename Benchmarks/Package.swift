@@ -8,7 +8,6 @@ let package = Package(
     dependencies: [
         .package(name: "Halyard", path: ".."),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
@@ -31,11 +30,10 @@ let package = Package(
         .executableTarget(
             name: "propagation-bench",
             dependencies: [
-                .product(name: "HalyardGit", package: "Halyard"),
                 .product(name: "HalyardSync", package: "Halyard"),
                 .product(name: "HalyardNotify", package: "Halyard"),
+                .product(name: "HalyardService", package: "Halyard"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "PropagationBench"

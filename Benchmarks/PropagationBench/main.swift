@@ -1,15 +1,15 @@
-import AsyncHTTPClient
 import Foundation
-import HalyardGit
 import HalyardNotify
+import HalyardService
 import HalyardSync
 import Hummingbird
 import Logging
 import Synchronization
 
 // Measures the time from a refresh trigger to each subscriber receiving its webhook, end to end through the real
-// watcher (remote mode, libgit2 fetch), the SQLite outbox, the deliverer (AsyncHTTPClient) and real HTTP receivers on
-// loopback, for 1, 100 and 1,000 subscribers.
+// service as `halyard serve` assembles it (HalyardService: remote mode with a libgit2 fetch, the SQLite outbox, the
+// deliverer with AsyncHTTPClient, the HTTP server on a system-chosen port) and real HTTP receivers on loopback, for
+// 1, 100 and 1,000 subscribers.
 
 let rounds = Int(ProcessInfo.processInfo.environment["BENCH_ROUNDS"] ?? "") ?? 5
 let counts = (ProcessInfo.processInfo.environment["BENCH_SUBSCRIBERS"] ?? "1,100,1000").split(separator: ",").compactMap { Int($0) }
@@ -91,45 +91,27 @@ try await withThrowingTaskGroup(of: Void.self) { group in
         git(["clone", "-q", "--bare", work, bare], in: root)
         git(["remote", "add", "origin", bare], in: work)
 
-        let database = try StateDatabase(path: root + "/state/halyard.sqlite")
+        // The whole service, as `halyard serve` builds it; the receivers listen on loopback.
+        let service = try HalyardService(
+            configuration: ServiceConfiguration(
+                repository: WatcherConfiguration(source: .remote(url: bare), pollInterval: .seconds(3600)),
+                http: ServiceConfiguration.HTTP(host: "127.0.0.1", port: 0),
+                notify: ServiceConfiguration.Notify(allowPrivateNetworks: true),
+                dataDirectory: root + "/state",
+                logLevel: .critical
+            ),
+            logger: logger
+        )
         for index in 0..<subscriberCount {
-            _ = try database.createSubscription(
+            _ = try service.database.createSubscription(
                 url: "http://127.0.0.1:\(ports[index % ports.count])/hook/\(index)",
                 environments: ["production"],
                 policy: SubscriptionPolicy(allowedHosts: nil)
             )
         }
-        let httpClient = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-            configuration: WebhookDeliverer.httpClientConfiguration()
-        )
-        let store = FlagStore()
-        // The receivers listen on loopback; messages wait until the store serves their commit, as in `halyard serve`.
-        let deliverer = WebhookDeliverer(
-            database: database,
-            httpClient: httpClient,
-            configuration: .init(allowPrivateNetworks: true),
-            servedCommit: { store.current?.commit },
-            logger: logger
-        )
-        let watcher = FlagWatcher(
-            configuration: WatcherConfiguration(
-                source: .remote(url: bare),
-                pollInterval: .seconds(3600),
-                dataDirectory: root + "/state"
-            ),
-            store: store,
-            database: database,
-            listeners: [DeliveryWake(deliverer: deliverer)],
-            logger: logger
-        )
-        let services = Task {
-            try await withThrowingTaskGroup(of: Void.self) { inner in
-                inner.addTask { try await watcher.run() }
-                inner.addTask { try await deliverer.run() }
-                try await inner.next()
-            }
-        }
+        let store = service.store
+        let watcher = service.watcher
+        let services = Task { try await service.run() }
         while store.current == nil { try await Task.sleep(for: .milliseconds(10)) }
 
         var latencies: [Double] = []
@@ -177,14 +159,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
         )
         services.cancel()
         _ = try? await services.value
-        try await httpClient.shutdown()
         try? FileManager.default.removeItem(atPath: root)
     }
     group.cancelAll()
-}
-
-/// Wakes the deliverer when the watcher applied a change, as `halyard serve` does.
-struct DeliveryWake: ChangeListener {
-    let deliverer: WebhookDeliverer
-    func flagsApplied(_ change: AppliedChange) { deliverer.wake() }
 }

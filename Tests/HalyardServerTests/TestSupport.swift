@@ -8,6 +8,7 @@ import AsyncHTTPClient
 import Foundation
 import HalyardNotify
 import HalyardServer
+import HalyardService
 import HalyardSync
 import Hummingbird
 import HummingbirdTesting
@@ -102,15 +103,6 @@ enum FlagFile {
     static let nobody = #"{"active": true, "rules": []}"#
 }
 
-/// Wakes the webhook deliverer when the watcher wrote new messages, as `serve` does.
-struct DelivererWaker: ChangeListener {
-    let deliverer: WebhookDeliverer
-
-    func flagsApplied(_ change: AppliedChange) {
-        deliverer.wake()
-    }
-}
-
 /// Counts calls of the refresh closure.
 final class CallCounter: Sendable {
     private let count = Mutex(0)
@@ -118,9 +110,11 @@ final class CallCounter: Sendable {
     var value: Int { count.withLock { $0 } }
 }
 
-/// A whole `halyard serve` minus the CLI: a repository, a state database, a watcher in local mode and the HTTP API.
+/// A whole `halyard serve` minus the CLI, built by ``HalyardService``: a repository, a state database, a watcher in
+/// local mode and the HTTP API. The tests drive its router through HummingbirdTesting.
 struct ServerFixture {
     let repository: GitRepository
+    let service: HalyardService
     let store: FlagStore
     let database: StateDatabase
     let hub: EventHub
@@ -146,56 +140,52 @@ struct ServerFixture {
         try seed(repository)
         try repository.commit("initial flags")
         let dataDirectory = try TemporaryDirectory.make(prefix: "halyard-server-data")
-        store = FlagStore()
-        database = try StateDatabase(path: dataDirectory + "/state.sqlite")
-        hub = EventHub()
         var logger = Logger(label: "halyard-server-tests")
         logger.logLevel = .critical
-        var listeners: [any ChangeListener] = [hub]
-        if let webhookClient {
-            // As `serve` wires it; the receivers listen on loopback.
-            let store = store
-            let deliverer = WebhookDeliverer(
-                database: database,
-                httpClient: webhookClient,
-                configuration: .init(allowPrivateNetworks: true),
-                servedCommit: { store.current?.commit },
-                logger: logger
-            )
-            listeners.append(DelivererWaker(deliverer: deliverer))
-            self.deliverer = deliverer
-        } else {
-            self.deliverer = nil
-        }
-        watcher = FlagWatcher(
-            configuration: WatcherConfiguration(
-                source: .local(path: repository.path),
-                branch: "main",
-                localPollInterval: localPollInterval,
-                dataDirectory: dataDirectory
-            ),
-            store: store,
-            database: database,
-            listeners: listeners,
-            logger: logger
-        )
         registry = PrometheusCollectorRegistry()
         let counter = CallCounter()
         refreshes = counter
-        let watcher = self.watcher
-        api = HTTPAPI(
-            configuration: configuration,
-            store: store,
-            refresh: {
-                counter.increment()
-                watcher.requestRefresh()
-            },
-            changesSince: { commit, environment in await watcher.changes(since: commit, environment: environment) },
-            database: database,
-            events: hub,
+        service = try HalyardService(
+            configuration: ServiceConfiguration(
+                repository: WatcherConfiguration(
+                    source: .local(path: repository.path),
+                    branch: "main",
+                    localPollInterval: localPollInterval
+                ),
+                http: ServiceConfiguration.HTTP(
+                    host: configuration.host,
+                    port: configuration.port,
+                    // The router tests never bind a socket, so the webhooks' `flagsUrl` names a fixed address.
+                    publicURL: "http://127.0.0.1:8080",
+                    auth: ServiceConfiguration.Auth(
+                        adminToken: configuration.adminToken,
+                        readTokens: configuration.readTokens,
+                        gitHookSecret: configuration.gitHookSecret
+                    ),
+                    limits: configuration.limits,
+                    sseKeepAlive: configuration.sseKeepAlive,
+                    serverName: configuration.serverName
+                ),
+                // The receivers listen on loopback.
+                notify: ServiceConfiguration.Notify(
+                    delivers: webhookClient != nil,
+                    allowPrivateNetworks: true,
+                    allowedHosts: configuration.subscriptionPolicy.allowedHosts
+                ),
+                dataDirectory: dataDirectory,
+                logLevel: .critical
+            ),
+            logger: logger,
             metricsRegistry: registry,
-            logger: logger
+            webhookClient: webhookClient,
+            onRefreshRequest: { counter.increment() }
         )
+        store = service.store
+        database = service.database
+        hub = service.events
+        watcher = service.watcher
+        api = service.api
+        deliverer = service.deliverer
     }
 
     /// The application with the watcher running beside the server.

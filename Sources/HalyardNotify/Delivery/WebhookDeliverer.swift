@@ -16,7 +16,7 @@ import Synchronization
 
 /// Sends the webhook messages waiting in the ``StateDatabase`` outbox to their subscribers.
 ///
-/// It is the long-running half of Halyard's webhooks (DESIGN §7): ``StateDatabase/recordApplied(_:changes:fetchedAt:flagsBaseURL:)``
+/// It is the long-running half of Halyard's webhooks (DESIGN §7): ``StateDatabase/recordApplied(_:changes:fetchedAt:)``
 /// enqueues durably, and the deliverer drains the outbox, so nothing is lost when the process stops at any point.
 /// A message leaves the outbox only after a 2xx answer (or when it is given up), so a new deliverer on the same
 /// database sends exactly what is still pending, with the same `webhook-id`.
@@ -144,6 +144,7 @@ public final class WebhookDeliverer: Service, Sendable {
     private let clock: any WebhookClock
     private let random: @Sendable () -> Double
     private let servedCommit: (@Sendable () -> String?)?
+    private let flagsBaseURL: (@Sendable () -> String?)?
     private let logger: Logger
     private let state = Mutex(State())
     private let metrics: DeliveryMetrics
@@ -159,6 +160,10 @@ public final class WebhookDeliverer: Service, Sendable {
     ///   - servedCommit: The commit the service serves now. When given, a message naming the commit recorded last is
     ///     held back until this returns that commit, so a subscriber that fetches `flagsUrl` on receipt never gets an
     ///     older one (DESIGN §7). Wake the deliverer (``wake()``) once a new commit is served.
+    ///   - flagsBaseURL: The service's public base URL, as in `http://127.0.0.1:8080`, once known (the server may
+    ///     not be bound yet). A stored body whose `flagsUrl` is a path only gets it in front of that path when sent.
+    ///     While it returns nil nothing is sent; wake the deliverer (``wake()``) once it returns the URL. Without
+    ///     it, bodies are sent as stored.
     ///   - metricsFactory: Where the delivery metrics go; the bootstrapped `MetricsSystem` by default.
     ///   - logger: Where deliveries, failures and dead messages are logged. Subscriber URLs appear without their query.
     public init(
@@ -168,6 +173,7 @@ public final class WebhookDeliverer: Service, Sendable {
         clock: any WebhookClock = SystemWebhookClock(),
         random: @escaping @Sendable () -> Double = { .random(in: 0..<1) },
         servedCommit: (@Sendable () -> String?)? = nil,
+        flagsBaseURL: (@Sendable () -> String?)? = nil,
         metricsFactory: any MetricsFactory = MetricsSystem.factory,
         logger: Logger
     ) {
@@ -178,6 +184,7 @@ public final class WebhookDeliverer: Service, Sendable {
         self.clock = clock
         self.random = random
         self.servedCommit = servedCommit
+        self.flagsBaseURL = flagsBaseURL
         self.metrics = DeliveryMetrics(factory: metricsFactory)
         self.logger = logger
     }
@@ -229,7 +236,7 @@ public final class WebhookDeliverer: Service, Sendable {
 
     /// Tells the deliverer that messages were enqueued, so it looks at the outbox now.
     ///
-    /// ``StateDatabase/recordApplied(_:changes:fetchedAt:flagsBaseURL:)`` on the deliverer's own database instance
+    /// ``StateDatabase/recordApplied(_:changes:fetchedAt:)`` on the deliverer's own database instance
     /// already wakes it; call this after changing the outbox in other ways.
     public func wake() {
         self.state.withLock { state in
@@ -245,7 +252,9 @@ public final class WebhookDeliverer: Service, Sendable {
             guard let busy = self.state.withLock({ $0.shuttingDown ? nil : $0.busySubscriptions }) else { return }
             let capacity = self.configuration.maxConcurrentDeliveries - busy.count
             var nextDue: Date?
-            if capacity > 0 {
+            // Nothing leaves before the base URL of `flagsUrl` is known; whoever learns it wakes the deliverer.
+            let baseURLKnown = self.flagsBaseURL.map { $0() != nil } ?? true
+            if capacity > 0, baseURLKnown {
                 let now = self.clock.now()
                 do {
                     let batch = try self.database.dueMessages(
@@ -358,7 +367,8 @@ public final class WebhookDeliverer: Service, Sendable {
 
     // MARK: - One attempt
 
-    private func deliver(_ message: OutboxMessage) async {
+    private func deliver(_ stored: OutboxMessage) async {
+        let message = self.completingFlagsURL(stored)
         var logger = self.logger
         logger[metadataKey: "webhook-id"] = "\(message.messageID)"
         logger[metadataKey: "subscription"] = "\(message.subscriptionID)"
@@ -483,6 +493,23 @@ public final class WebhookDeliverer: Service, Sendable {
             if received > 64 * 1024 { break }
         }
         return AttemptResponse(status: Int(response.status.code), retryAfter: response.headers.first(name: "retry-after"))
+    }
+
+    /// The message with `flagsUrl` completed from the base URL when its stored body holds a path only. The completed
+    /// body is stored before it is sent, so every later attempt (after a restart too, on another port) re-sends the
+    /// same bytes, as a body written whole at enqueue time would be.
+    private func completingFlagsURL(_ message: OutboxMessage) -> OutboxMessage {
+        guard let base = self.flagsBaseURL?() else { return message }
+        let body = WebhookPayload.resolvingFlagsURL(message.body, base: base)
+        guard body != message.body else { return message }
+        do {
+            try self.database.storeCompletedBody(body, messageID: message.messageID)
+        } catch {
+            self.logger.error("Cannot store a webhook body with its flagsUrl; sending it anyway", metadata: ["error": "\(error)"])
+        }
+        var completed = message
+        completed.body = body
+        return completed
     }
 
     private func request(for message: OutboxMessage, timestamp: Int) throws(NotifyError) -> HTTPClientRequest {

@@ -17,9 +17,9 @@ enum WebhookPayload {
     /// The webhook event type.
     static let eventType = "flags.changed"
 
-    /// The URL of an environment's flags: `<base>/v1/environments/<env>/flags`.
-    static func flagsURL(base: String, environment: String) -> String {
-        var base = base
+    /// The URL of an environment's flags: `<base>/v1/environments/<env>/flags`, or only the path without a base.
+    static func flagsURL(base: String?, environment: String) -> String {
+        var base = base ?? ""
         while base.hasSuffix("/") {
             base.removeLast()
         }
@@ -27,7 +27,9 @@ enum WebhookPayload {
     }
 
     /// `{"type":"flags.changed","timestamp":…,"data":{"environment","commit","previousCommit","added","removed","changed","flagsUrl"}}`.
-    static func body(for change: EnvironmentChange, enqueuedAt: Date, flagsBaseURL: String) -> [UInt8] {
+    ///
+    /// Without `flagsBaseURL`, `flagsUrl` is the path alone; ``resolvingFlagsURL(_:base:)`` completes it when sending.
+    static func body(for change: EnvironmentChange, enqueuedAt: Date, flagsBaseURL: String?) -> [UInt8] {
         var json = JSONWriter(capacity: 256)
         json.objectStart()
         json.key("type")
@@ -53,6 +55,33 @@ enum WebhookPayload {
         json.objectEnd()
         json.objectEnd()
         return json.bytes
+    }
+
+    /// The stored key and start of a `flagsUrl` that is a path only: `"flagsUrl":"/`. The writer escapes every quote
+    /// inside a string, so these bytes occur only as the key itself, never inside a flag id or a commit.
+    private static let relativeFlagsURL: [UInt8] = Array(#""flagsUrl":"/"#.utf8)
+
+    /// The body as sent: a stored `flagsUrl` that is a path only gets `base` in front of it. A body stored with an
+    /// absolute URL (written by an older version, or with an explicit base) comes back unchanged.
+    static func resolvingFlagsURL(_ body: [UInt8], base: String) -> [UInt8] {
+        let marker = Self.relativeFlagsURL
+        guard body.count >= marker.count,
+            let start = (0...(body.count - marker.count)).first(where: { body[$0..<($0 + marker.count)].elementsEqual(marker) })
+        else { return body }
+        var base = base
+        while base.hasSuffix("/") {
+            base.removeLast()
+        }
+        // The base, escaped as a JSON string would be, without its quotes.
+        var quoted: [UInt8] = []
+        JSONWriter.appendQuoted(base, to: &quoted)
+        let escaped = quoted.dropFirst().dropLast()
+        let insertAt = start + marker.count - 1
+        var resolved = Array(body[..<insertAt])
+        resolved.reserveCapacity(body.count + escaped.count)
+        resolved += escaped
+        resolved += body[insertAt...]
+        return resolved
     }
 
     /// ISO 8601 in UTC with whole seconds, e.g. `2026-11-21T12:00:00Z`.

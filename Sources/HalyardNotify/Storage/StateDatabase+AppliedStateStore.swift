@@ -6,6 +6,6 @@
 
 import HalyardSync
 
-/// The SQLite implementation of the watcher's persistence seam: ``StateDatabase/recordApplied(_:changes:fetchedAt:flagsBaseURL:)``
+/// The SQLite implementation of the watcher's persistence seam: ``StateDatabase/recordApplied(_:changes:fetchedAt:)``
 /// writes the applied commit and the outbox in one transaction, ``StateDatabase/appliedState()`` reads it back.
 extension StateDatabase: AppliedStateStore {}

@@ -26,14 +26,42 @@ extension StateDatabase {
     ///   - changes: The effective changes per environment; empty ones are ignored.
     ///   - fetchedAt: When the commit was fetched, for `halyard_propagation_seconds`. A coalesced message keeps the
     ///     earlier time, so the metric measures how long the oldest change waited.
-    ///   - flagsBaseURL: The service's base URL, as in `http://127.0.0.1:8080`, for `data.flagsUrl`.
     /// - Returns: The number of messages enqueued (new or replacing a pending one).
+    ///
+    /// The stored bodies name the environment's flags by path only (`"flagsUrl":"/v1/environments/<env>/flags"`): the
+    /// service's address is an HTTP concern, known once the server is bound, and ``WebhookDeliverer`` completes the
+    /// URL with it when it sends the message (``WebhookDeliverer/init(database:httpClient:configuration:clock:random:servedCommit:flagsBaseURL:metricsFactory:logger:)``).
+    @discardableResult
+    public func recordApplied(
+        _ state: AppliedState,
+        changes: [EnvironmentChange],
+        fetchedAt: Date
+    ) throws(NotifyError) -> Int {
+        try self.recordApplied(state, changes: changes, fetchedAt: fetchedAt, absoluteFlagsBaseURL: nil)
+    }
+
+    /// Records a newly applied commit and enqueues its webhooks with an absolute `flagsUrl` in their stored bodies, as
+    /// versions before the service assembly did; a deliverer sends such a body unchanged.
+    ///
+    /// It exists for tests and tools that drive the outbox without a bound server. Otherwise the same as
+    /// ``recordApplied(_:changes:fetchedAt:)``.
+    ///
+    /// - Parameter flagsBaseURL: A base URL, as in `http://127.0.0.1:8080`, for `data.flagsUrl`.
     @discardableResult
     public func recordApplied(
         _ state: AppliedState,
         changes: [EnvironmentChange],
         fetchedAt: Date,
         flagsBaseURL: String
+    ) throws(NotifyError) -> Int {
+        try self.recordApplied(state, changes: changes, fetchedAt: fetchedAt, absoluteFlagsBaseURL: flagsBaseURL)
+    }
+
+    private func recordApplied(
+        _ state: AppliedState,
+        changes: [EnvironmentChange],
+        fetchedAt: Date,
+        absoluteFlagsBaseURL flagsBaseURL: String?
     ) throws(NotifyError) -> Int {
         let now = self.clock.now()
         let enqueued = try self.writeOutbox { db in
@@ -111,7 +139,7 @@ extension StateDatabase {
         subscriptionID: String,
         now: Date,
         fetchedAt: Date,
-        flagsBaseURL: String,
+        flagsBaseURL: String?,
         in db: Database
     ) throws -> Bool {
         let pending = try Row.fetchOne(
@@ -210,6 +238,14 @@ enum DeliveryOutcome: Sendable {
 }
 
 extension StateDatabase {
+    /// Replaces a pending message's body with the one it is first sent with (`flagsUrl` completed); a message replaced
+    /// or removed meanwhile is left alone.
+    func storeCompletedBody(_ body: [UInt8], messageID: String) throws(NotifyError) {
+        try self.write { db in
+            try db.execute(sql: "UPDATE outbox SET body = ? WHERE message_id = ?", arguments: [Data(body), messageID])
+        }
+    }
+
     /// The due messages to send now, at most one per subscription and none for `busySubscriptions`, and the time the
     /// next message becomes due (`nil` when none is waiting or when `limit` due messages were found).
     ///

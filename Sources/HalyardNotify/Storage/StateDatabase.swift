@@ -20,7 +20,7 @@ import Synchronization
 /// messages and the delivery log.
 ///
 /// Keeping the applied commit and the outbox in the same database is what makes webhooks crash-proof:
-/// ``recordApplied(_:changes:fetchedAt:flagsBaseURL:)`` records a new commit and enqueues its messages in one
+/// ``recordApplied(_:changes:fetchedAt:)`` records a new commit and enqueues its messages in one
 /// transaction, so after a crash either both happened or neither did (and the restarted service diffs again from the
 /// commit it had applied). ``WebhookDeliverer`` removes a message only after the receiver acknowledged it.
 ///
@@ -30,7 +30,7 @@ import Synchronization
 /// ```swift
 /// let database = try StateDatabase(path: ".halyard/state.sqlite")
 /// try database.replaceStaticSubscriptions(config.subscriptions)
-/// let enqueued = try database.recordApplied(state, changes: changes, fetchedAt: fetchedAt, flagsBaseURL: "http://127.0.0.1:8080")
+/// let enqueued = try database.recordApplied(state, changes: changes, fetchedAt: fetchedAt)
 /// if enqueued > 0 { deliverer.wake() }
 /// ```
 public final class StateDatabase: Sendable {

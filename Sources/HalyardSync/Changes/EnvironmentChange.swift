@@ -6,7 +6,7 @@
 
 /// One environment's effective change between two applied commits.
 ///
-/// The watcher hands these to ``AppliedStateStore/recordApplied(_:changes:fetchedAt:flagsBaseURL:)``; they become the
+/// The watcher hands these to ``AppliedStateStore/recordApplied(_:changes:fetchedAt:)``; they become the
 /// `data` of a `flags.changed` webhook. Keeping per-flag fingerprints lets a pending message be merged with a newer
 /// one into the exact change between the oldest and the newest commit.
 ///

@@ -13,8 +13,11 @@ import Foundation
 /// PostgreSQL store for several replicas, DESIGN §10, implements it next to it), so nothing here names a database
 /// library or a transaction type.
 ///
+/// The messages carry no URL of this service: where subscribers fetch the flags (`flagsUrl`) is an HTTP concern, added
+/// by whoever sends them once the server is bound.
+///
 /// Two promises make a restart safe, and every implementation keeps them:
-/// - ``recordApplied(_:changes:fetchedAt:flagsBaseURL:)`` stores the applied commit and enqueues the messages of its
+/// - ``recordApplied(_:changes:fetchedAt:)`` stores the applied commit and enqueues the messages of its
 ///   changes in one transaction: after a crash either both happened or neither did.
 /// - ``appliedState()`` returns what the last successful call stored, so a restarted service serves that commit at
 ///   once and diffs the branch tip against it.
@@ -29,15 +32,13 @@ public protocol AppliedStateStore: Sendable {
     ///   - state: The applied commit and each environment's last change.
     ///   - changes: The changes per environment; empty ones are ignored. Empty for the first commit of a fresh service.
     ///   - fetchedAt: When the commit was fetched, so propagation time can be measured from there.
-    ///   - flagsBaseURL: The service's base URL, as in `http://127.0.0.1:8080`, for the messages' `flagsUrl`.
     /// - Returns: The number of messages enqueued.
     /// - Throws: When the store cannot be written; then nothing was recorded and the commit must not be served.
     @discardableResult
     func recordApplied(
         _ state: AppliedState,
         changes: [EnvironmentChange],
-        fetchedAt: Date,
-        flagsBaseURL: String
+        fetchedAt: Date
     ) throws -> Int
 
     /// The commit applied last, or `nil` for a fresh service.

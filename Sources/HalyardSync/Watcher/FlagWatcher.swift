@@ -185,8 +185,7 @@ public final class FlagWatcher: Service, Sendable {
             try database.recordApplied(
                 AppliedState(commit: tip.hex, appliedAt: appliedAt, lastChange: lastChange),
                 changes: outbox,
-                fetchedAt: fetchedAt,
-                flagsBaseURL: configuration.publicBaseURL
+                fetchedAt: fetchedAt
             )
         } catch {
             store.updateStatus { $0.lastFetchError = "cannot persist the applied commit: \(error)" }

@@ -24,8 +24,6 @@ public struct WatcherConfiguration: Sendable {
     /// First and largest delay between retries of a failing fetch.
     public var initialBackoff: Duration
     public var maxBackoff: Duration
-    /// The public base URL of this service, for `flagsUrl` in webhook bodies.
-    public var publicBaseURL: String
 
     public init(
         source: Source = .local(path: "."),
@@ -36,8 +34,7 @@ public struct WatcherConfiguration: Sendable {
         dataDirectory: String = ".halyard",
         credentials: Credentials? = nil,
         initialBackoff: Duration = .seconds(1),
-        maxBackoff: Duration = .seconds(300),
-        publicBaseURL: String = "http://127.0.0.1:8080"
+        maxBackoff: Duration = .seconds(300)
     ) {
         self.source = source
         self.branch = branch
@@ -48,6 +45,5 @@ public struct WatcherConfiguration: Sendable {
         self.credentials = credentials
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
-        self.publicBaseURL = publicBaseURL
     }
 }

@@ -151,13 +151,6 @@ struct ServeConfiguration: Sendable {
         return limits
     }
 
-    /// The base URL other servers reach this one at, for `flagsUrl` in webhook bodies.
-    var publicBaseURL: String {
-        if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
-        let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
-        return "http://\(shownHost):\(port)"
-    }
-
     // MARK: - Checks swift-configuration leaves to us
 
     /// Refuses a `repo.url` with a token or password in its user info: it would end up in the mirror's git config, in

@@ -1,13 +1,11 @@
 import ArgumentParser
-import AsyncHTTPClient
 import Foundation
 import HalyardGit
-import HalyardNotify
 import HalyardServer
+import HalyardService
 import HalyardSync
 import Logging
 import Metrics
-import NIOCore
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -18,12 +16,13 @@ import UnixSignals
     import Darwin
 #endif
 
-/// Wires the watcher, the webhook deliverer and the HTTP API into one `ServiceGroup` and runs it until SIGTERM/SIGINT.
+/// Runs `halyard serve`: process-wide set-up (logging, metrics, umask, the open-file limit, the data directory), then
+/// the ``HalyardService`` built from the loaded configuration, until SIGTERM/SIGINT.
 struct ServeRunner {
     let settings: ServeConfiguration
 
     func run() async throws {
-        let settings = Self.choosingPort(self.settings)
+        let settings = self.settings
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -44,101 +43,52 @@ struct ServeRunner {
             throw fail("\(error)", exitCode: 2)
         }
         warnAboutWeakTokens(logger)
-        let database: StateDatabase
+        let service: HalyardService
         do {
-            database = try StateDatabase(path: settings.dataDirectory + "/halyard.sqlite")
-            try database.replaceStaticSubscriptions(settings.subscriptions)
+            service = try HalyardService(configuration: serviceConfiguration(level: level), logger: logger, metricsRegistry: registry)
         } catch {
             // A database that cannot be opened, or a static subscription with a bad URL or secret, is a set-up error.
             throw fail("\(error)", exitCode: 2)
         }
+        do {
+            try await service.run(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch {
+            throw fail("\(error)")
+        }
+        logger.notice("halyard stopped")
+    }
 
-        let httpClient = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-            configuration: WebhookDeliverer.httpClientConfiguration()
-        )
-        let store = FlagStore()
-        // Messages of a commit wait until the store serves it; DeliveryTrigger wakes the deliverer right after the swap.
-        let deliverer = WebhookDeliverer(
-            database: database,
-            httpClient: httpClient,
-            configuration: WebhookDeliverer.Configuration(
-                allowPrivateNetworks: settings.allowPrivateNetworks,
-                allowedHosts: settings.allowedHosts
-            ),
-            servedCommit: { store.current?.commit },
-            logger: logger
-        )
-        let events = EventHub()
-        let watcher = FlagWatcher(
-            configuration: WatcherConfiguration(
-                source: settings.repoURL == "." ? .local(path: FileManager.default.currentDirectoryPath) : .remote(url: settings.repoURL),
+    /// The loaded configuration as the service's typed one.
+    private func serviceConfiguration(level: Logger.Level) -> ServiceConfiguration {
+        let local = settings.repoURL == "."
+        return ServiceConfiguration(
+            repository: WatcherConfiguration(
+                source: local ? .local(path: FileManager.default.currentDirectoryPath) : .remote(url: settings.repoURL),
                 branch: settings.branch,
                 flagsDirectory: settings.flagsDirectory,
                 pollInterval: settings.pollInterval,
                 dataDirectory: settings.dataDirectory,
-                credentials: credentials,
-                publicBaseURL: settings.publicBaseURL
+                credentials: credentials
             ),
-            store: store,
-            database: database,
-            listeners: [events, DeliveryTrigger(deliverer: deliverer)],
-            logger: logger
-        )
-        let api = HTTPAPI(
-            configuration: HTTPAPIConfiguration(
+            http: ServiceConfiguration.HTTP(
                 host: settings.host,
                 port: settings.port,
-                adminToken: settings.adminToken,
-                readTokens: settings.readTokens,
-                gitHookSecret: settings.gitHookSecret,
-                limits: settings.limits,
-                subscriptionPolicy: SubscriptionPolicy(allowedHosts: settings.allowedHosts)
+                publicURL: settings.publicURL,
+                auth: ServiceConfiguration.Auth(
+                    adminToken: settings.adminToken,
+                    readTokens: settings.readTokens,
+                    gitHookSecret: settings.gitHookSecret
+                ),
+                limits: settings.limits
             ),
-            store: store,
-            watcher: watcher,
-            database: database,
-            events: events,
-            metricsRegistry: registry,
-            logger: logger
+            notify: ServiceConfiguration.Notify(
+                allowPrivateNetworks: settings.allowPrivateNetworks,
+                allowedHosts: settings.allowedHosts,
+                staticSubscriptions: settings.subscriptions
+            ),
+            dataDirectory: settings.dataDirectory,
+            logLevel: level
         )
-        let mode = settings.repoURL == "." ? "local mode, \(FileManager.default.currentDirectoryPath)" : settings.repoURL
-        let startLogger = logger
-        let app = api.makeApplication { channel in
-            let port = channel.localAddress?.port ?? settings.port
-            startLogger.notice("halyard is serving", metadata: ["url": "http://\(settings.host):\(port)", "repository": "\(mode)"])
-        }
-        let group = ServiceGroup(
-            configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: watcher),
-                    .init(service: deliverer),
-                    .init(service: app),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger
-            )
-        )
-        do {
-            try await group.run()
-        } catch {
-            events.shutdown()
-            try? await httpClient.shutdown()
-            throw fail("\(error)")
-        }
-        events.shutdown()
-        try await httpClient.shutdown()
-        logger.notice("halyard stopped")
-    }
-
-    /// With `http.port` 0 and no `http.publicURL`, picks the free port now: `flagsUrl` in webhook bodies must name the
-    /// real port, and a body can be written before the server has bound its socket.
-    private static func choosingPort(_ settings: ServeConfiguration) -> ServeConfiguration {
-        var settings = settings
-        if settings.port == 0, settings.publicURL == nil, let port = FreePort.find(host: settings.host) {
-            settings.port = port
-        }
-        return settings
     }
 
     /// Raises the soft open-file limit so that `limits.maxConnections` connections (plus the database, git and
@@ -200,16 +150,6 @@ struct ServeRunner {
     private func fail(_ message: String, exitCode: Int32 = 1) -> any Error {
         printError("error: \(message)")
         return ExitCode(exitCode)
-    }
-}
-
-/// Wakes the webhook deliverer as soon as the watcher serves a commit whose messages it wrote to the outbox (the
-/// deliverer holds them back until then).
-struct DeliveryTrigger: ChangeListener {
-    let deliverer: WebhookDeliverer
-
-    func flagsApplied(_ change: AppliedChange) {
-        deliverer.wake()
     }
 }
 
