@@ -1,5 +1,6 @@
 import Foundation
 import HalyardGit
+import HalyardTesting
 import Testing
 
 /// No token or password in a remote URL survives into a ``GitError`` (DESIGN §13, "Secrets never leak").

@@ -1,5 +1,6 @@
 import Foundation
 import HalyardGit
+import HalyardTesting
 import Testing
 
 /// An actor whose methods, and so its libgit2 calls, run on a ``GitExecutor``.

@@ -6,6 +6,7 @@
 
 import HalyardNotify
 import HalyardSync
+import HalyardTesting
 import Testing
 
 struct EnvironmentChangeTests {

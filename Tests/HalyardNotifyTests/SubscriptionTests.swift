@@ -6,6 +6,7 @@
 
 import Foundation
 import HalyardNotify
+import HalyardTesting
 import Testing
 
 struct SubscriptionTests {

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import HalyardNotify
+import HalyardTesting
 import Testing
 
 struct WebhookSignerTests {

@@ -6,6 +6,7 @@
 
 import Crypto
 import Foundation
+import HalyardTesting
 import HTTPTypes
 import HalyardServer
 import Hummingbird

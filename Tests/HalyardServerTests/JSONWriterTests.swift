@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HalyardTesting
 import NIOCore
 import Testing
 

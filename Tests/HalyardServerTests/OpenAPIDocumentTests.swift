@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HalyardTesting
 import HTTPTypes
 import HalyardServer
 import Hummingbird

@@ -6,6 +6,7 @@
 
 import AsyncHTTPClient
 import Foundation
+import HalyardTesting
 import HTTPTypes
 import HalyardNotify
 import HalyardServer
@@ -177,13 +178,13 @@ struct SubscriptionTests {
 
                 try fixture.repository.write("flags/production/dark-mode.json", FlagFile.nobody)
                 let commit = try fixture.repository.commit("dark mode off")
-                try await waitUntil("the webhook arrives") { !inbox.messages.isEmpty }
+                try await eventually("the webhook arrives") { !inbox.messages.isEmpty }
                 let (headers, body) = inbox.messages[0]
                 #expect(headers[HTTPField.Name("webhook-signature")!]?.hasPrefix("v1,") == true)
                 #expect(body.contains(#""changed":["dark-mode"]"#))
                 #expect(body.contains(commit))
 
-                try await waitUntil("the delivery is logged") {
+                try await eventually("the delivery is logged") {
                     let response = try await client.execute(uri: "/v1/subscriptions/\(id)/deliveries", method: .get, headers: admin)
                     return !(response.json["deliveries"] as? [Any] ?? []).isEmpty
                 }

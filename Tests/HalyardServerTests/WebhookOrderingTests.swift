@@ -6,6 +6,7 @@
 
 import AsyncHTTPClient
 import Foundation
+import HalyardTesting
 import HTTPTypes
 import HalyardServer
 import Hummingbird
@@ -65,7 +66,7 @@ struct WebhookOrderingTests {
 
                 try fixture.repository.write("flags/production/dark-mode.json", FlagFile.nobody)
                 let commit = try fixture.repository.commit("dark mode off")
-                try await waitUntil("the webhook arrives") { !seen.withLock { $0.isEmpty } }
+                try await eventually("the webhook arrives") { !seen.withLock { $0.isEmpty } }
                 let first = try #require(seen.withLock { $0.first })
                 #expect(first.named == commit)
                 #expect(first.served == commit)

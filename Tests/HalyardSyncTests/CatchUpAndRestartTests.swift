@@ -1,6 +1,7 @@
 import Foundation
 import HalyardGit
 import HalyardNotify
+import HalyardTesting
 import Testing
 
 @testable import HalyardSync

@@ -1,4 +1,5 @@
 import HalyardGit
+import HalyardTesting
 import Testing
 
 @testable import HalyardSync

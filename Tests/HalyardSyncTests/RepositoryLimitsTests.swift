@@ -1,6 +1,7 @@
 import Foundation
 import HalyardGit
 import HalyardRules
+import HalyardTesting
 import Testing
 
 @testable import HalyardSync

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import HalyardTesting
 import Logging
 import Metrics
 import Synchronization
