@@ -125,6 +125,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "HalyardTestingTests", dependencies: ["HalyardTesting"]),
         .testTarget(name: "HalyardRulesTests", dependencies: ["HalyardRules"]),
         .testTarget(name: "HalyardGitTests", dependencies: ["HalyardGit", "HalyardTesting"]),
         .testTarget(
