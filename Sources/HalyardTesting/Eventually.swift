@@ -20,7 +20,9 @@ public func eventually(
     while true {
         do {
             if try await condition() { return }
-        } catch where retrying?(error) == true {}
+        } catch {
+            guard retrying?(error) == true else { throw error }
+        }
         guard ContinuousClock.now < deadline else { throw WaitTimeout(what: what, timeout: timeout) }
         try await Task.sleep(for: interval)
     }

@@ -62,7 +62,9 @@ struct WebhookDurabilityTests {
             try await crashed.waitUntilApplied(first)
             try fixture.workspace.write("flags/production/new-checkout.json", Self.checkoutOff)
             let change = try fixture.workspace.commit("Switch new-checkout off")
-            try await eventually("the receiver sees an attempt\n\(crashed.log)", timeout: .seconds(15), retrying: ServeError.meansNotYet) { !receiver.calls.isEmpty }
+            try await eventually("the receiver sees an attempt\n\(crashed.log)", timeout: .seconds(15), retrying: ServeError.meansNotYet) {
+                !receiver.calls.isEmpty
+            }
 
             // 2. The process dies without any chance to clean up.
             crashed.kill()
@@ -144,7 +146,9 @@ struct WebhookDurabilityTests {
             // The same pipeline does call for a real change, so the silence above is not a broken deliverer.
             try fixture.workspace.write("flags/production/new-checkout.json", Self.checkoutOff)
             let change = try fixture.workspace.commit("Switch new-checkout off")
-            try await eventually("the real change is delivered\n\(serve.log)", timeout: .seconds(15), retrying: ServeError.meansNotYet) { !receiver.calls.isEmpty }
+            try await eventually("the real change is delivered\n\(serve.log)", timeout: .seconds(15), retrying: ServeError.meansNotYet) {
+                !receiver.calls.isEmpty
+            }
             try await Self.sleepToProveNoCallArrives(for: .milliseconds(300))
             let calls = receiver.calls
             try #require(calls.count == 1)

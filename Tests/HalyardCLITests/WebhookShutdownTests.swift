@@ -1,6 +1,6 @@
 import Foundation
-import HalyardTesting
 import HTTPTypes
+import HalyardTesting
 import Hummingbird
 import Logging
 import NIOCore
@@ -39,7 +39,9 @@ struct WebhookShutdownTests {
                 serve.kill()
                 fixture.remove()
             }
-            try await eventually("the receiver starts trickling\n\(serve.log)", timeout: .seconds(15), retrying: ServeError.meansNotYet) { receiver.requestCount == 1 }
+            try await eventually("the receiver starts trickling\n\(serve.log)", timeout: .seconds(15), retrying: ServeError.meansNotYet) {
+                receiver.requestCount == 1
+            }
             let status = try await serve.terminate(timeout: .seconds(5))
             #expect(status == 0, "\(serve.log)")
             #expect(serve.log.contains("halyard stopped"))

@@ -96,7 +96,9 @@ final class HalyardServeProcess {
         #else
             _ = Darwin.kill(self.process.processIdentifier, SIGTERM)
         #endif
-        try await eventually("halyard serve exits after SIGTERM\n\(self.log)", timeout: timeout, retrying: ServeError.meansNotYet) { !self.process.isRunning }
+        try await eventually("halyard serve exits after SIGTERM\n\(self.log)", timeout: timeout, retrying: ServeError.meansNotYet) {
+            !self.process.isRunning
+        }
         return self.process.terminationStatus
     }
 

@@ -6,9 +6,9 @@
 
 import Crypto
 import Foundation
-import HalyardTesting
 import HTTPTypes
 import HalyardServer
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Testing

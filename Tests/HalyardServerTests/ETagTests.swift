@@ -5,8 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import HalyardTesting
 import HTTPTypes
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Testing

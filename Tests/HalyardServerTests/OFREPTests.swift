@@ -5,10 +5,10 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import HalyardTesting
 import HTTPTypes
 import HalyardNotify
 import HalyardSync
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Logging

@@ -5,9 +5,9 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import HalyardTesting
 import HTTPTypes
 import HalyardServer
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Testing

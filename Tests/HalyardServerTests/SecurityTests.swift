@@ -5,9 +5,9 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import HalyardTesting
 import HTTPTypes
 import HalyardSync
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Synchronization

@@ -6,10 +6,10 @@
 
 import AsyncHTTPClient
 import Foundation
-import HalyardTesting
 import HTTPTypes
 import HalyardNotify
 import HalyardServer
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Synchronization

@@ -95,7 +95,9 @@ struct FlagWatcherTests {
 
         try repo.write("flags/production/a.json", "{\"active\": true}")
         let invalid = try repo.commit("broken")
-        try await eventually("the watcher rejects \(invalid.shortHex)", timeout: .seconds(60)) { running.store.status.rejected?.commit == invalid.hex }
+        try await eventually("the watcher rejects \(invalid.shortHex)", timeout: .seconds(60)) {
+            running.store.status.rejected?.commit == invalid.hex
+        }
         #expect(running.store.current?.commit == reformat.hex, "the last good flags keep serving")
         let errors = running.store.status.rejected?.errors ?? []
         #expect(errors.count == 1)
