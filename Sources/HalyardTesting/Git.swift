@@ -5,9 +5,12 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import Synchronization
 
-/// Runs the `git` command line as the tests need it: a fixed identity, no user or system configuration.
+/// Runs the `git` command line as the tests need it: a fixed identity, no signing, branch `main`.
 public enum Git {
+    private static let spawning = Mutex(())
+
     /// Runs `/usr/bin/git` in `directory` and returns its standard output, trimmed; throws ``GitCommandFailure`` when
     /// git exits with a failure.
     @discardableResult
@@ -16,26 +19,23 @@ public enum Git {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
         process.arguments =
             [
+                "-C", directory,
                 "-c", "user.name=Ada Lovelace", "-c", "user.email=ada@example.com", "-c", "commit.gpgsign=false",
                 "-c", "init.defaultBranch=main", "-c", "advice.detachedHead=false",
             ] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        var processEnvironment = ProcessInfo.processInfo.environment
-        processEnvironment["GIT_CONFIG_NOSYSTEM"] = "1"
-        processEnvironment["GIT_CONFIG_GLOBAL"] = "/dev/null"
-        processEnvironment.merge(environment) { $1 }
-        process.environment = processEnvironment
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        // waitUntilExit() polls the run loop on Linux (tens of ms per call); the termination handler is prompt.
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
+        // Foundation's `Process.run()` has crashed (a bad copy while spawning) when many test threads spawn at once:
+        // spawn one git at a time; the runs themselves overlap.
+        try spawning.withLock { _ in try process.run() }
         let outputData = output.fileHandleForReading.readDataToEndOfFile()
         let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        exited.wait()
+        process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw GitCommandFailure(arguments: arguments, output: String(decoding: errorData, as: UTF8.self))
         }
