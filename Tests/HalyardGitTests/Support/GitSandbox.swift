@@ -31,7 +31,7 @@ struct GitSandbox {
         (root as NSString).appendingPathComponent(relative)
     }
 
-    /// Runs `/usr/bin/git` in `directory` (relative to the sandbox) with a fixed identity and no user or system config.
+    /// Runs git in `directory` (relative to the sandbox) with a fixed identity, through the shared ``Git`` runner.
     @discardableResult
     func git(_ arguments: String..., in directory: String, environment: [String: String] = [:]) throws -> String {
         try git(arguments, in: directory, environment: environment)
