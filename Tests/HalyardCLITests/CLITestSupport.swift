@@ -1,5 +1,4 @@
 import Foundation
-import HalyardTesting
 
 /// The built `halyard` binary, run as a user would, with its output and exit status.
 struct HalyardBinary {

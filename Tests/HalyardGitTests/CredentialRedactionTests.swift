@@ -1,6 +1,5 @@
 import Foundation
 import HalyardGit
-import HalyardTesting
 import Testing
 
 /// No token or password in a remote URL survives into a ``GitError`` (DESIGN §13, "Secrets never leak").

@@ -1,6 +1,5 @@
 import Foundation
 import HalyardGit
-import HalyardTesting
 import Testing
 
 struct DiffTests {

@@ -1,6 +1,5 @@
 import Foundation
 import HalyardGit
-import HalyardTesting
 import Testing
 
 /// An actor whose methods, and so its libgit2 calls, run on a ``GitExecutor``.

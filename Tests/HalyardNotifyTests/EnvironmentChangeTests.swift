@@ -6,7 +6,6 @@
 
 import HalyardNotify
 import HalyardSync
-import HalyardTesting
 import Testing
 
 struct EnvironmentChangeTests {

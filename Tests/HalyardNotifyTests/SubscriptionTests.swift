@@ -6,7 +6,6 @@
 
 import Foundation
 import HalyardNotify
-import HalyardTesting
 import Testing
 
 struct SubscriptionTests {

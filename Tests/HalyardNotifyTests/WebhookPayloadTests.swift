@@ -6,7 +6,6 @@
 
 import Foundation
 import HalyardNotify
-import HalyardTesting
 import Testing
 
 /// The webhook body escapes strings as every other JSON of Halyard does (HalyardRules' `JSONWriter`).

@@ -5,7 +5,6 @@
 //===----------------------------------------------------------------------===//
 
 import HalyardNotify
-import HalyardTesting
 import Testing
 
 struct WebhookSignerTests {

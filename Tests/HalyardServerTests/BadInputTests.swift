@@ -6,7 +6,6 @@
 
 import Foundation
 import HalyardServer
-import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Testing

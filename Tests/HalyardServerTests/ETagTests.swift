@@ -6,7 +6,6 @@
 
 import Foundation
 import HTTPTypes
-import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Testing

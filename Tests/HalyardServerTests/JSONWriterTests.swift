@@ -5,7 +5,6 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import HalyardTesting
 import NIOCore
 import Testing
 

@@ -7,7 +7,6 @@
 import Foundation
 import HTTPTypes
 import HalyardServer
-import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Testing

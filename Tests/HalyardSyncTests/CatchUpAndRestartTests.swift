@@ -1,7 +1,6 @@
 import Foundation
 import HalyardGit
 import HalyardNotify
-import HalyardTesting
 import Testing
 
 @testable import HalyardSync

@@ -1,5 +1,4 @@
 import HalyardGit
-import HalyardTesting
 import Testing
 
 @testable import HalyardSync

@@ -1,7 +1,6 @@
 import Foundation
 import HalyardGit
 import HalyardRules
-import HalyardTesting
 import Testing
 
 @testable import HalyardSync

@@ -6,7 +6,6 @@
 
 import Foundation
 import HalyardNotify
-import HalyardTesting
 import Synchronization
 
 /// A wall clock that moves only when the test says so, to run hours of retries instantly.

@@ -4,7 +4,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-import HalyardTesting
 import Logging
 import Metrics
 import Synchronization
