@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // libgit2, found through pkg-config (Debian: libgit2-dev).
@@ -132,16 +133,43 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Test support shared by every test target (not a product): git repositories driven by the git CLI, webhook
+        // receivers on loopback, `eventually`. Imports nothing of ours.
+        .target(
+            name: "HalyardTesting",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "HalyardTestingTests", dependencies: ["HalyardTesting"]),
         .testTarget(name: "HalyardRulesTests", dependencies: ["HalyardRules"]),
-        .testTarget(name: "HalyardGitTests", dependencies: ["HalyardGit"]),
-        .testTarget(name: "HalyardSyncTests", dependencies: ["HalyardSync", "HalyardGit", "HalyardRules", "HalyardNotify"]),
+        .testTarget(name: "HalyardGitTests", dependencies: ["HalyardGit", "HalyardTesting"]),
+        .testTarget(
+            name: "HalyardSyncTests",
+            dependencies: [
+                "HalyardSync",
+                "HalyardGit",
+                "HalyardRules",
+                "HalyardNotify",
+                "HalyardTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "HalyardNotifyTests",
             dependencies: [
                 "HalyardNotify",
                 "HalyardSync",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "HalyardTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
@@ -151,9 +179,17 @@ let package = Package(
                 "HalyardService",
                 "HalyardSync",
                 "HalyardNotify",
+                "HalyardTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(
@@ -161,8 +197,11 @@ let package = Package(
             dependencies: [
                 "halyard",
                 "HalyardNotify",
+                "HalyardTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

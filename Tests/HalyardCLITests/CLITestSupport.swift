@@ -39,46 +39,6 @@ struct HalyardBinary {
     }
 }
 
-/// A real git repository in a temporary directory for CLI tests.
-struct Workspace {
-    let path: String
-
-    init(git: Bool = true) throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("halyard-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        if git { try self.git("init", "-q", "-b", "main") }
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-
-    @discardableResult
-    func git(_ arguments: String...) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = ["-C", path, "-c", "user.name=Grace Hopper", "-c", "user.email=grace@example.com"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = Pipe()
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    func write(_ relativePath: String, _ contents: String) throws {
-        let url = URL(fileURLWithPath: path).appendingPathComponent(relativePath)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try contents.write(to: url, atomically: true, encoding: .utf8)
-    }
-
-    @discardableResult
-    func commit(_ message: String) throws -> String {
-        try git("add", "-A")
-        try git("commit", "-q", "-m", message)
-        return try git("rev-parse", "HEAD")
-    }
-}
-
 enum Flags {
     static let disney = """
         {"name": "Reporting", "active": true, "rules": [

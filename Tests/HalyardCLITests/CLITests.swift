@@ -1,11 +1,12 @@
 import Foundation
+import HalyardTesting
 import Testing
 
 @Suite(.serialized)
 struct CLITests {
     @Test func testValidateExitCodes() throws {
-        let workspace = try Workspace()
-        defer { workspace.remove() }
+        let workspace = try GitRepository(prefix: "halyard-cli")
+        defer { workspace.destroy() }
         try workspace.write("flags/production/reporting.json", Flags.disney)
         let valid = try HalyardBinary.run(["validate", "--repo", workspace.path])
         #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
@@ -34,8 +35,8 @@ struct CLITests {
     }
 
     @Test func testValidateAtARevision() throws {
-        let workspace = try Workspace()
-        defer { workspace.remove() }
+        let workspace = try GitRepository(prefix: "halyard-cli")
+        defer { workspace.destroy() }
         try workspace.write("flags/production/reporting.json", Flags.disney)
         try workspace.commit("good")
         try workspace.write("flags/production/reporting.json", "{ broken")
@@ -50,8 +51,8 @@ struct CLITests {
     }
 
     @Test func testEval() throws {
-        let workspace = try Workspace()
-        defer { workspace.remove() }
+        let workspace = try GitRepository(prefix: "halyard-cli")
+        defer { workspace.destroy() }
         try workspace.write("flags/production/reporting.json", Flags.disney)
         try workspace.write("flags/production/off.json", Flags.off)
         let yes = try HalyardBinary.run(
@@ -76,8 +77,8 @@ struct CLITests {
     }
 
     @Test func testDiffAndHistory() throws {
-        let workspace = try Workspace()
-        defer { workspace.remove() }
+        let workspace = try GitRepository(prefix: "halyard-cli")
+        defer { workspace.destroy() }
         try workspace.write("flags/production/reporting.json", Flags.disney)
         try workspace.write("flags/staging/reporting.json", Flags.disney)
         let first = try workspace.commit("add reporting")
@@ -101,7 +102,7 @@ struct CLITests {
         #expect(history.status == 0, "\(history.stderr)")
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(history.stdout.utf8)) as? [[String: Any]])
         #expect(entries.map { $0["change"] as? String } == ["changed", "added"])
-        #expect(entries.first?["author"] as? String == "Grace Hopper")
+        #expect(entries.first?["author"] as? String == "Ada Lovelace")
         #expect(entries.first?["commit"] as? String == second)
 
         let withMetadata = try HalyardBinary.run(["history", "--env", "staging", "--all", "--repo", workspace.path, "--format", "json"])
@@ -117,14 +118,14 @@ struct CLITests {
     }
 
     @Test func testRepositoryErrors() throws {
-        let plain = try Workspace(git: false)
-        defer { plain.remove() }
+        let plain = try GitRepository(prefix: "halyard-cli", initialize: false)
+        defer { plain.destroy() }
         let notRepo = try HalyardBinary.run(["diff", "HEAD~1", "HEAD", "--repo", plain.path])
         #expect(notRepo.status == 2)
         #expect(notRepo.stderr.contains("is not inside a git repository"))
 
-        let empty = try Workspace()
-        defer { empty.remove() }
+        let empty = try GitRepository(prefix: "halyard-cli")
+        defer { empty.destroy() }
         let emptyResult = try HalyardBinary.run(["history", "--repo", empty.path])
         #expect(emptyResult.status == 2)
         #expect(emptyResult.stderr.contains("has no commits yet"))

@@ -1,4 +1,5 @@
 import Foundation
+import HalyardTesting
 import Testing
 
 #if canImport(Glibc)
@@ -19,8 +20,8 @@ struct SecurityTests {
         "ssh://git:SECRET-IN-URL@127.0.0.1:1/flags.git",
     ])
     func credentialsInTheRepoURLAreRefusedAtStartUp(url: String) async throws {
-        let workspace = try Workspace()
-        defer { workspace.remove() }
+        let workspace = try GitRepository(prefix: "halyard-cli")
+        defer { workspace.destroy() }
         try workspace.write("halyard.json", #"{"repo": {"url": "\#(url)"}}"#)
         let ways: [(arguments: [String], environment: [String: String])] = [
             (["serve", "--repo", url], [:]),

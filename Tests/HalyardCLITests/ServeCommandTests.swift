@@ -1,12 +1,13 @@
 import Foundation
+import HalyardTesting
 import Testing
 
 /// `halyard serve` as a process: configuration errors, start-up and graceful shutdown.
 @Suite(.serialized)
 struct ServeCommandTests {
     @Test func testAnUnknownConfigKeyStopsTheStartUpWithOneClearLine() throws {
-        let workspace = try Workspace()
-        defer { workspace.remove() }
+        let workspace = try GitRepository(prefix: "halyard-cli")
+        defer { workspace.destroy() }
         try workspace.write("halyard.json", #"{"repo": {"polInterval": "30s"}}"#)
         let result = try HalyardBinary.run(["serve", "--config", workspace.path + "/halyard.json"], in: workspace.path)
         #expect(result.status == 2)
@@ -16,8 +17,8 @@ struct ServeCommandTests {
     }
 
     @Test func testBadValuesStopTheStartUp() throws {
-        let workspace = try Workspace()
-        defer { workspace.remove() }
+        let workspace = try GitRepository(prefix: "halyard-cli")
+        defer { workspace.destroy() }
         let badDuration = try HalyardBinary.run(["serve", "--poll-interval", "soon"], in: workspace.path)
         #expect(badDuration.status == 2)
         #expect(badDuration.stderr.contains("repo.pollInterval: 'soon' is not a duration"))

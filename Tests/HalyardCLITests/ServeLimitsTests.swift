@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HalyardTesting
 import NIOCore
 import Testing
 
@@ -8,8 +9,8 @@ import Testing
 @Suite(.serialized)
 struct ServeLimitsTests {
     @Test func testBadLimitsStopTheStartUpWithOneClearLine() throws {
-        let workspace = try Workspace()
-        defer { workspace.remove() }
+        let workspace = try GitRepository(prefix: "halyard-cli")
+        defer { workspace.destroy() }
         let cases: [(config: String, error: String)] = [
             (
                 #"{"limits": {"contextBody": "64 kilobytes"}}"#,

@@ -1,13 +1,14 @@
 import Foundation
+import HalyardTesting
 import Testing
 
 /// What a newcomer meets first: usage errors, `--help`, and the exit status of each (README "Command line").
 @Suite(.serialized)
 struct UsageTests {
     /// A repository with one committed flag, so that only the command line can be wrong.
-    private func withWorkspace(_ body: (Workspace) throws -> Void) throws {
-        let workspace = try Workspace()
-        defer { workspace.remove() }
+    private func withWorkspace(_ body: (GitRepository) throws -> Void) throws {
+        let workspace = try GitRepository(prefix: "halyard-cli")
+        defer { workspace.destroy() }
         try workspace.write("flags/production/reporting.json", Flags.disney)
         try workspace.commit("add reporting")
         try body(workspace)
@@ -88,8 +89,8 @@ struct UsageTests {
     }
 
     @Test func testHalyardSubscriptionsSaysTheConfigFileHoldsSubscriptions() throws {
-        let workspace = try Workspace()
-        defer { workspace.remove() }
+        let workspace = try GitRepository(prefix: "halyard-cli")
+        defer { workspace.destroy() }
         let result = try HalyardBinary.run(
             ["serve"],
             in: workspace.path,

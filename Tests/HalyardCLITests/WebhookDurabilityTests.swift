@@ -1,5 +1,6 @@
 import Foundation
 import HalyardNotify
+import HalyardTesting
 import Testing
 
 /// Webhook refresh calls end to end through the real `halyard` binary: a process killed while a message is pending
@@ -61,7 +62,9 @@ struct WebhookDurabilityTests {
             try await crashed.waitUntilApplied(first)
             try fixture.workspace.write("flags/production/new-checkout.json", Self.checkoutOff)
             let change = try fixture.workspace.commit("Switch new-checkout off")
-            try await eventually("the receiver sees an attempt\n\(crashed.log)", timeout: .seconds(15)) { !receiver.calls.isEmpty }
+            try await eventually("the receiver sees an attempt\n\(crashed.log)", timeout: .seconds(15), retrying: ServeError.meansNotYet) {
+                !receiver.calls.isEmpty
+            }
 
             // 2. The process dies without any chance to clean up.
             crashed.kill()
@@ -78,11 +81,11 @@ struct WebhookDurabilityTests {
             // 3. A new process on the same data directory sends the pending message, once, with the same id.
             let restarted = try await fixture.serve(run: 2)
             defer { restarted.kill() }
-            try await eventually("the pending message is delivered\n\(restarted.log)", timeout: .seconds(15)) {
+            try await eventually("the pending message is delivered\n\(restarted.log)", timeout: .seconds(15), retrying: ServeError.meansNotYet) {
                 receiver.calls.contains(where: \.succeeded)
             }
             let subscriptionID = try await self.subscriptionID(restarted)
-            try await eventually("halyard records the delivery", timeout: .seconds(5)) {
+            try await eventually("halyard records the delivery", timeout: .seconds(5), retrying: ServeError.meansNotYet) {
                 try await self.deliveries(restarted, subscriptionID).contains { $0["result"] as? String == "delivered" }
             }
             let delivered = receiver.calls.filter(\.succeeded)
@@ -143,7 +146,9 @@ struct WebhookDurabilityTests {
             // The same pipeline does call for a real change, so the silence above is not a broken deliverer.
             try fixture.workspace.write("flags/production/new-checkout.json", Self.checkoutOff)
             let change = try fixture.workspace.commit("Switch new-checkout off")
-            try await eventually("the real change is delivered\n\(serve.log)", timeout: .seconds(15)) { !receiver.calls.isEmpty }
+            try await eventually("the real change is delivered\n\(serve.log)", timeout: .seconds(15), retrying: ServeError.meansNotYet) {
+                !receiver.calls.isEmpty
+            }
             try await Self.sleepToProveNoCallArrives(for: .milliseconds(300))
             let calls = receiver.calls
             try #require(calls.count == 1)

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HalyardTesting
 import Hummingbird
 import Logging
 import NIOCore
@@ -31,14 +32,16 @@ struct WebhookShutdownTests {
 
     @Test func testSIGTERMExitsWithinFiveSecondsWhileAReceiverTrickles() async throws {
         // 200 at once, then one byte a second of a 10,000-byte body: no read timeout fires.
-        let receiver = try await TricklingWebhookReceiver.start(interval: .seconds(1))
+        let receiver = try await TricklingReceiver.start(interval: .seconds(1))
         do {
             let (fixture, serve) = try await self.serveAndChange(subscribing: receiver.url)
             defer {
                 serve.kill()
                 fixture.remove()
             }
-            try await eventually("the receiver starts trickling\n\(serve.log)", timeout: .seconds(15)) { receiver.requestCount == 1 }
+            try await eventually("the receiver starts trickling\n\(serve.log)", timeout: .seconds(15), retrying: ServeError.meansNotYet) {
+                receiver.requestCount == 1
+            }
             let status = try await serve.terminate(timeout: .seconds(5))
             #expect(status == 0, "\(serve.log)")
             #expect(serve.log.contains("halyard stopped"))
@@ -61,7 +64,7 @@ struct WebhookShutdownTests {
         let id = try #require((list["subscriptions"] as? [[String: Any]])?.first?["id"] as? String)
         var first: [String: Any] = [:]
         // A connection that kept retrying would only be recorded after the 10 s timeout, as "timed out after 10s".
-        try await eventually("a refused attempt is recorded\n\(serve.log)", timeout: .seconds(15)) {
+        try await eventually("a refused attempt is recorded\n\(serve.log)", timeout: .seconds(15), retrying: ServeError.meansNotYet) {
             let log = try await ServeHTTP.getJSON(serve.baseURL + "/v1/subscriptions/\(id)/deliveries", bearer: "test-admin-token")
             first = (log["deliveries"] as? [[String: Any]])?.last ?? [:]
             return !first.isEmpty
@@ -73,68 +76,6 @@ struct WebhookShutdownTests {
         #expect((first["durationSeconds"] as? Double ?? 10) < 10)
         let status = try await serve.terminate(timeout: .seconds(5))
         #expect(status == 0, "\(serve.log)")
-    }
-}
-
-/// A webhook receiver that answers `200` with a long `Content-Length` at once, then sends one byte every `interval`.
-final class TricklingWebhookReceiver: Sendable {
-    private let server = Mutex<(port: Int, running: RunningReceiverServer?)>((0, nil))
-    private let started = Mutex(0)
-    private let stopping = Mutex(false)
-
-    static func start(interval: Duration, length: Int = 10_000) async throws -> TricklingWebhookReceiver {
-        let receiver = TricklingWebhookReceiver()
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            _ = try await request.body.collect(upTo: 1 << 20)
-            receiver.started.withLock { $0 += 1 }
-            return Response(
-                status: .ok,
-                headers: [.contentLength: String(length)],
-                body: ResponseBody(contentLength: length) { writer in
-                    for _ in 0..<length {
-                        try await writer.write(ByteBuffer(string: "x"))
-                        // A gracefully stopping server waits for this response: end it once the receiver stops.
-                        var waited = Duration.zero
-                        while waited < interval {
-                            if receiver.stopping.withLock({ $0 }) { throw CancellationError() }
-                            let slice = min(interval - waited, .milliseconds(100))
-                            try await Task.sleep(for: slice)
-                            waited += slice
-                        }
-                    }
-                    try await writer.finish(nil)
-                }
-            )
-        }
-        var logger = Logger(label: "trickling-receiver")
-        logger.logLevel = .critical
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            responder: responder,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            },
-            logger: logger
-        )
-        let running = RunningReceiverServer(app, logger: logger)
-        var port = 0
-        for await value in ports {
-            port = value
-        }
-        receiver.server.withLock { $0 = (port, running) }
-        return receiver
-    }
-
-    var url: String { "http://127.0.0.1:\(self.server.withLock { $0.port })/hook" }
-
-    /// How many requests it has started answering.
-    var requestCount: Int { self.started.withLock { $0 } }
-
-    func stop() async {
-        self.stopping.withLock { $0 = true }
-        await self.server.withLock { $0.running }?.stop()
     }
 }
 

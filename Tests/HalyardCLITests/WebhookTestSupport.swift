@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HalyardTesting
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -55,7 +56,7 @@ final class HalyardServeProcess {
     }
 
     private func waitUntilReady() async throws {
-        try await eventually("halyard serve logs \"halyard is serving\"\n\(self.log)", timeout: .seconds(30)) {
+        try await eventually("halyard serve logs \"halyard is serving\"\n\(self.log)", timeout: .seconds(30), retrying: ServeError.meansNotYet) {
             guard self.process.isRunning else { throw ServeError("halyard serve exited early:\n\(self.log)") }
             guard let line = self.log.split(separator: "\n").first(where: { $0.contains("halyard is serving") }),
                 let range = line.range(of: #"url=http://[^ ]+"#, options: .regularExpression)
@@ -63,7 +64,7 @@ final class HalyardServeProcess {
             self.baseURL = String(line[range].dropFirst("url=".count))
             return true
         }
-        try await eventually("GET /readyz answers 200", timeout: .seconds(15)) {
+        try await eventually("GET /readyz answers 200", timeout: .seconds(15), retrying: ServeError.meansNotYet) {
             try await ServeHTTP.get(self.baseURL + "/readyz").status == 200
         }
     }
@@ -75,14 +76,14 @@ final class HalyardServeProcess {
 
     /// Waits until the service serves `commit` (local mode looks at the branch every second).
     func waitUntilApplied(_ commit: String) async throws {
-        try await eventually("halyard applies \(commit)\n\(self.log)", timeout: .seconds(15)) {
+        try await eventually("halyard applies \(commit)\n\(self.log)", timeout: .seconds(15), retrying: ServeError.meansNotYet) {
             try await self.status()["commit"] as? String == commit
         }
     }
 
     /// Waits until the service has rejected `commit` and goes on serving the last good one.
     func waitUntilRejected(_ commit: String) async throws {
-        try await eventually("halyard rejects \(commit)\n\(self.log)", timeout: .seconds(15)) {
+        try await eventually("halyard rejects \(commit)\n\(self.log)", timeout: .seconds(15), retrying: ServeError.meansNotYet) {
             (try await self.status()["rejected"] as? [String: Any])?["commit"] as? String == commit
         }
     }
@@ -95,7 +96,9 @@ final class HalyardServeProcess {
         #else
             _ = Darwin.kill(self.process.processIdentifier, SIGTERM)
         #endif
-        try await eventually("halyard serve exits after SIGTERM\n\(self.log)", timeout: timeout) { !self.process.isRunning }
+        try await eventually("halyard serve exits after SIGTERM\n\(self.log)", timeout: timeout, retrying: ServeError.meansNotYet) {
+            !self.process.isRunning
+        }
         return self.process.terminationStatus
     }
 
@@ -111,8 +114,8 @@ final class HalyardServeProcess {
     }
 }
 
-/// A webhook receiver inside the test: a Hummingbird application on a free loopback port that records every request
-/// and answers with a status the test can change while it runs (503 to keep a message pending, then 204).
+/// A webhook receiver inside the test: the shared ``TestReceiver``, answering with a status the test can change while
+/// it runs (503 to keep a message pending, then 204), and remembering the status each request was answered with.
 final class WebhookReceiver: Sendable {
     /// One request as received, and the status it was answered with.
     struct Call: Sendable {
@@ -132,7 +135,6 @@ final class WebhookReceiver: Sendable {
     }
 
     private let state: Mutex<State>
-    private let server = Mutex<(port: Int, running: RunningReceiverServer?)>((0, nil))
 
     private init(status: Int) {
         self.state = Mutex(State(status: status))
@@ -140,58 +142,31 @@ final class WebhookReceiver: Sendable {
 
     /// Runs `body` with a receiver that answers `status` until told otherwise, and stops the receiver afterwards.
     static func with<T>(status: Int, _ body: (WebhookReceiver) async throws -> T) async throws -> T {
-        let receiver = try await Self.start(status: status)
+        let receiver = WebhookReceiver(status: status)
+        let server = try await TestReceiver.start { request, _ in receiver.record(request) }
+        receiver.server.withLock { $0 = server }
         do {
             let result = try await body(receiver)
-            await receiver.stop()
+            await server.stop()
             return result
         } catch {
-            await receiver.stop()
+            await server.stop()
             throw error
         }
     }
 
-    private static func start(status: Int) async throws -> WebhookReceiver {
-        let receiver = WebhookReceiver(status: status)
-        let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            try await receiver.record(request)
-        }
-        var logger = Logger(label: "webhook-receiver")
-        logger.logLevel = .critical
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            responder: responder,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            },
-            logger: logger
-        )
-        let running = RunningReceiverServer(app, logger: logger)
-        var port = 0
-        for await value in ports {
-            port = value
-        }
-        receiver.server.withLock { $0 = (port, running) }
-        return receiver
-    }
+    private let server = Mutex<TestReceiver?>(nil)
 
-    private func record(_ request: Request) async throws -> Response {
-        let body = try await request.body.collect(upTo: 1 << 20)
-        var headers: [String: String] = [:]
-        for field in request.headers {
-            headers[field.name.canonicalName.lowercased()] = field.value
-        }
+    private func record(_ request: TestReceiver.Received) -> TestReceiver.Reply {
         let status = self.state.withLock { state in
-            state.calls.append(Call(headers: headers, body: Array(buffer: body), answeredStatus: state.status))
+            state.calls.append(Call(headers: request.headers, body: request.body, answeredStatus: state.status))
             return state.status
         }
-        return Response(status: HTTPResponse.Status(code: status))
+        return .status(status)
     }
 
     /// The URL to subscribe.
-    var url: String { "http://127.0.0.1:\(self.server.withLock { $0.port })/hook" }
+    var url: String { self.server.withLock { $0 }?.url() ?? "" }
 
     /// Every request so far, in arrival order.
     var calls: [Call] { self.state.withLock { $0.calls } }
@@ -200,45 +175,18 @@ final class WebhookReceiver: Sendable {
     func answer(_ status: Int) {
         self.state.withLock { $0.status = status }
     }
-
-    private func stop() async {
-        await self.server.withLock { $0.running }?.stop()
-    }
-}
-
-/// A receiver's HTTP server, running in a service group until ``stop()`` shuts it down gracefully.
-///
-/// Never stop a receiver by cancelling its task: cancelling drops the connections accepted but not yet handled, and
-/// NIO traps on their unfinished writers ("Deinited NIOAsyncWriter without calling finish()").
-struct RunningReceiverServer: Sendable {
-    private let group: ServiceGroup
-    private let task: Task<Void, any Error>
-
-    init(_ service: some Service, logger: Logger) {
-        var configuration = ServiceGroupConfiguration(services: [service], logger: logger)
-        configuration.maximumGracefulShutdownDuration = .seconds(30)
-        let group = ServiceGroup(configuration: configuration)
-        self.group = group
-        self.task = Task { try await group.run() }
-    }
-
-    /// Stops accepting, lets the requests in progress end, and returns once the server is down.
-    func stop() async {
-        await self.group.triggerGracefulShutdown()
-        _ = await self.task.result
-    }
 }
 
 /// A temporary flag repository and, beside it, the data directory and config file of `halyard serve`.
 struct ServeFixture {
-    let workspace: Workspace
+    let workspace: GitRepository
     let directory: String
 
     /// The Standard Webhooks test secret.
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
     init() throws {
-        self.workspace = try Workspace()
+        self.workspace = try GitRepository(prefix: "halyard-cli")
         self.directory = FileManager.default.temporaryDirectory.appendingPathComponent("halyard-serve-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
     }
@@ -263,7 +211,7 @@ struct ServeFixture {
     }
 
     func remove() {
-        self.workspace.remove()
+        self.workspace.destroy()
         try? FileManager.default.removeItem(atPath: self.directory)
     }
 }
@@ -271,6 +219,12 @@ struct ServeFixture {
 struct ServeError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+
+    /// For ``eventually(_:timeout:interval:retrying:_:)``: an error while polling `halyard serve` means "not yet" (the
+    /// server may not listen yet), except a ``ServeError``, which ends the wait at once.
+    static func meansNotYet(_ error: any Error) -> Bool {
+        !(error is ServeError)
+    }
 }
 
 /// Plain HTTP calls to `halyard serve`.
@@ -289,22 +243,5 @@ enum ServeHTTP {
             throw ServeError("GET \(url): \(status) \(String(decoding: body, as: UTF8.self))")
         }
         return object
-    }
-}
-
-/// Polls `condition` every 50 ms until it holds, and throws after `timeout`.
-///
-/// Errors thrown by `condition` count as "not yet" (the server may not listen yet), except a ``ServeError``, which
-/// ends the wait at once.
-func eventually(_ what: @autoclosure () -> String, timeout: Duration, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        do {
-            if try await condition() { return }
-        } catch let error as ServeError {
-            throw error
-        } catch {}
-        guard ContinuousClock.now < deadline else { throw ServeError("timed out after \(timeout) waiting until \(what())") }
-        try await Task.sleep(for: .milliseconds(50))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HalyardGit
+import HalyardTesting
 import Testing
 
 struct RepositoryTests {

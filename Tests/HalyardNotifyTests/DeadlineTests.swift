@@ -6,6 +6,7 @@
 
 import Foundation
 import HalyardNotify
+import HalyardTesting
 import Testing
 
 /// The attempt's time limit covers the whole exchange, and nothing a receiver does holds the deliverer or its shutdown
@@ -31,7 +32,7 @@ struct DeadlineTests {
             try await Fixtures.withHTTPClient(timeout: .seconds(1)) { client in
                 let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: configuration, logger: Fixtures.logger)
                 try await Fixtures.withDeliverer(deliverer) {
-                    try await Fixtures.eventually("the attempt ends", timeout: .seconds(30)) {
+                    try await eventually("the attempt ends", timeout: .seconds(30)) {
                         try !database.deliveries(subscriptionID: subscription.id).isEmpty
                     }
                 }
@@ -58,7 +59,7 @@ struct DeadlineTests {
             try await Fixtures.withHTTPClient { client in
                 let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: configuration, logger: Fixtures.logger)
                 try await Fixtures.withGracefulShutdown(of: deliverer) {
-                    try await Fixtures.eventually("the receiver trickles") { receiver.requestCount == 1 }
+                    try await eventually("the receiver trickles") { receiver.requestCount == 1 }
                 }
             }
             // Abandoned, not failed: nothing recorded, and the message is sent again later with the same webhook-id.
@@ -86,7 +87,7 @@ struct DeadlineTests {
                 logger: Fixtures.logger
             )
             try await Fixtures.withDeliverer(deliverer) {
-                try await Fixtures.eventually("attempt", timeout: .seconds(30)) { try !database.deliveries(subscriptionID: subscription.id).isEmpty }
+                try await eventually("attempt", timeout: .seconds(30)) { try !database.deliveries(subscriptionID: subscription.id).isEmpty }
             }
         }
         let attempt = try #require(try database.deliveries(subscriptionID: subscription.id).first)

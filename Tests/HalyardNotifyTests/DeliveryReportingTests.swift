@@ -6,6 +6,7 @@
 
 import Foundation
 import HalyardNotify
+import HalyardTesting
 import Testing
 
 /// What a delivery reports: metrics by result (issue 17 point 7), and logs and errors without subscriber secrets (issue
@@ -37,7 +38,7 @@ struct DeliveryReportingTests {
                     logger: Fixtures.logger
                 )
                 try await Fixtures.withDeliverer(deliverer) {
-                    try await Fixtures.eventually("both attempts") {
+                    try await eventually("both attempts") {
                         try database.subscription(id: gone.id)?.disabled == true && !database.deliveries(subscriptionID: failing.id).isEmpty
                     }
                 }
@@ -71,7 +72,7 @@ struct DeliveryReportingTests {
                     logger: log.logger()
                 )
                 try await Fixtures.withDeliverer(deliverer) {
-                    try await Fixtures.eventually("three attempts") {
+                    try await eventually("three attempts") {
                         try subscriptions.allSatisfy { try !database.deliveries(subscriptionID: $0.id).isEmpty }
                     }
                 }

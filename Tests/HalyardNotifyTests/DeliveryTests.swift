@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HalyardTesting
 import Synchronization
 import Testing
 
@@ -38,7 +39,7 @@ struct DeliveryTests {
             try await Fixtures.withHTTPClient { client in
                 let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withDeliverer(deliverer) {
-                    try await Fixtures.eventually("delivery") { try database.pendingMessageCount() == 0 }
+                    try await eventually("delivery") { try database.pendingMessageCount() == 0 }
                 }
             }
             let request = try #require(receiver.requests.first)
@@ -91,9 +92,9 @@ struct DeliveryTests {
                 )
                 try await Fixtures.withDeliverer(deliverer) {
                     // The deliverer found the empty outbox and sleeps until its fallback poll, a minute away.
-                    try await Fixtures.eventually("the deliverer asleep on its clock") { clock.sleeperCount == 1 }
+                    try await eventually("the deliverer asleep on its clock") { clock.sleeperCount == 1 }
                     try self.enqueue(database)
-                    try await Fixtures.eventually("delivery without an explicit wake()") { receiver.requests.count == 1 }
+                    try await eventually("delivery without an explicit wake()") { receiver.requests.count == 1 }
                 }
             }
         }
@@ -122,7 +123,7 @@ struct DeliveryTests {
                     var delays: [TimeInterval] = []
                     var attemptedAt = start
                     for attempt in 1...4 {
-                        try await Fixtures.eventually("attempt \(attempt)") { try database.pendingMessages().first?.attempts == attempt }
+                        try await eventually("attempt \(attempt)") { try database.pendingMessages().first?.attempts == attempt }
                         let next = try #require(try database.pendingMessages().first).nextAttemptAt
                         delays.append(self.roundedMilliseconds(next.timeIntervalSince(attemptedAt)))
                         attemptedAt = next
@@ -130,7 +131,7 @@ struct DeliveryTests {
                     }
                     // random × min(maxBackoff, initialBackoff × 2^(attempt-1)) = 0.5 × [1, 2, 4 → 3, 8 → 3]
                     #expect(delays == [0.5, 1, 1.5, 1.5])
-                    try await Fixtures.eventually("delivery") { try database.pendingMessageCount() == 0 }
+                    try await eventually("delivery") { try database.pendingMessageCount() == 0 }
                 }
             }
             let requests = receiver.requests
@@ -176,14 +177,14 @@ struct DeliveryTests {
                 try await Fixtures.withDeliverer(deliverer) {
                     var schedule: [TimeInterval] = []
                     for attempt in 1...3 {
-                        try await Fixtures.eventually("attempt \(attempt)") { try database.pendingMessages().first?.attempts == attempt }
+                        try await eventually("attempt \(attempt)") { try database.pendingMessages().first?.attempts == attempt }
                         let next = try #require(try database.pendingMessages().first).nextAttemptAt
                         schedule.append(self.roundedMilliseconds(next.timeIntervalSince(start)))
                         clock.advance(to: next)
                     }
                     // 120 s, then the HTTP-date (420 s after the start), then 100000 s capped at maxBackoff (600 s).
                     #expect(schedule == [120, 420, 1020])
-                    try await Fixtures.eventually("delivery") { try database.pendingMessageCount() == 0 }
+                    try await eventually("delivery") { try database.pendingMessageCount() == 0 }
                 }
             }
             #expect(receiver.requests.count == 4)
@@ -217,7 +218,7 @@ struct DeliveryTests {
                     var attempts = 0
                     var times: [TimeInterval] = []
                     while attempts < 20 {
-                        try await Fixtures.eventually("attempt \(attempts + 1)") {
+                        try await eventually("attempt \(attempts + 1)") {
                             let pending = try database.pendingMessages()
                             return pending.isEmpty || pending[0].attempts > attempts
                         }
@@ -262,12 +263,12 @@ struct DeliveryTests {
                 )
                 try await Fixtures.withDeliverer(deliverer) {
                     for attempt in 1...2 {
-                        try await Fixtures.eventually("attempt \(attempt)") { try database.pendingMessages().first?.attempts == attempt }
+                        try await eventually("attempt \(attempt)") { try database.pendingMessages().first?.attempts == attempt }
                         clock.advance(to: try #require(try database.pendingMessages().first).nextAttemptAt)
                     }
                     // Three failures, at 0 s, 5 s and 15 s; the fourth attempt is due at 35 s. A new commit at 15 s is
                     // coalesced into the pending message: the attempt count, the backoff and the age carry over.
-                    try await Fixtures.eventually("attempt 3") { try database.pendingMessages().first?.attempts == 3 }
+                    try await eventually("attempt 3") { try database.pendingMessages().first?.attempts == 3 }
                     let beforeCoalescing = try #require(try database.pendingMessages().first)
                     try self.enqueue(database, commit: "c3", previous: "c2")
                     let coalesced = try #require(try database.pendingMessages().first)
@@ -279,7 +280,7 @@ struct DeliveryTests {
 
                     // The next failure is attempt 4, backed off by 0.5 × min(40, 10 × 2³) = 20 s.
                     clock.advance(to: coalesced.nextAttemptAt)
-                    try await Fixtures.eventually("attempt 4") { try database.pendingMessages().first?.attempts == 4 }
+                    try await eventually("attempt 4") { try database.pendingMessages().first?.attempts == 4 }
                     let afterFailure = try #require(try database.pendingMessages().first)
                     #expect(afterFailure.nextAttemptAt == coalesced.nextAttemptAt.addingTimeInterval(20))
 
@@ -287,7 +288,7 @@ struct DeliveryTests {
                     while let pending = try database.pendingMessages().first {
                         clock.advance(to: pending.nextAttemptAt)
                         let attempts = pending.attempts
-                        try await Fixtures.eventually("attempt \(attempts + 1)") {
+                        try await eventually("attempt \(attempts + 1)") {
                             try database.pendingMessages().first.map { $0.attempts > attempts } ?? true
                         }
                     }
@@ -325,20 +326,20 @@ struct DeliveryTests {
                 try await Fixtures.withDeliverer(deliverer) {
                     try self.enqueue(database, commit: "c2", previous: "c1")
                     deliverer.wake()
-                    try await Fixtures.eventually("fast delivery") { receiver.requests(path: "/fast").count == 1 }
+                    try await eventually("fast delivery") { receiver.requests(path: "/fast").count == 1 }
                     #expect(try slow.allSatisfy { try database.deliveries(subscriptionID: $0.id).isEmpty })
 
                     // A second commit while the slow receivers still hang reaches the fast one before they time out too.
-                    try await Fixtures.eventually("slow requests started") {
+                    try await eventually("slow requests started") {
                         receiver.requests.filter { $0.path.hasPrefix("/slow") }.count >= 3
                     }
                     try self.enqueue(database, commit: "c3", previous: "c2")
                     deliverer.wake()
-                    try await Fixtures.eventually("second fast delivery") { receiver.requests(path: "/fast").count == 2 }
+                    try await eventually("second fast delivery") { receiver.requests(path: "/fast").count == 2 }
                     #expect(try slow.allSatisfy { try database.deliveries(subscriptionID: $0.id).isEmpty })
 
                     // The hanging receivers time out and are retried later.
-                    try await Fixtures.eventually("slow attempts time out", timeout: .seconds(30)) {
+                    try await eventually("slow attempts time out", timeout: .seconds(30)) {
                         try slow.allSatisfy { try !database.deliveries(subscriptionID: $0.id).isEmpty }
                     }
                 }
@@ -377,7 +378,7 @@ struct DeliveryTests {
             try await Fixtures.withHTTPClient { client in
                 let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withDeliverer(deliverer) {
-                    try await Fixtures.eventually("all delivered") { try database.pendingMessageCount() == 0 }
+                    try await eventually("all delivered") { try database.pendingMessageCount() == 0 }
                 }
             }
             #expect(receiver.requests.count == 8)
@@ -396,7 +397,7 @@ struct DeliveryTests {
             try await Fixtures.withHTTPClient { client in
                 let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withDeliverer(deliverer) {
-                    try await Fixtures.eventually("attempt") { try !database.deliveries(subscriptionID: subscription.id).isEmpty }
+                    try await eventually("attempt") { try !database.deliveries(subscriptionID: subscription.id).isEmpty }
                 }
             }
             #expect(receiver.requests(path: "/target").isEmpty)
@@ -425,7 +426,7 @@ struct DeliveryTests {
                 logger: Fixtures.logger
             )
             try await Fixtures.withDeliverer(deliverer) {
-                try await Fixtures.eventually("attempt") { try !database.deliveries(subscriptionID: subscription.id).isEmpty }
+                try await eventually("attempt") { try !database.deliveries(subscriptionID: subscription.id).isEmpty }
             }
         }
         let attempt = try #require(try database.deliveries(subscriptionID: subscription.id).first)

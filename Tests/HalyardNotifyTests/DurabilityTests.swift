@@ -6,6 +6,7 @@
 
 import Foundation
 import HalyardNotify
+import HalyardTesting
 import Testing
 
 /// Nothing is lost and nothing acknowledged is sent again across restarts.
@@ -29,7 +30,7 @@ struct DurabilityTests {
         try await Fixtures.withHTTPClient { client in
             let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
             try await Fixtures.withDeliverer(deliverer) {
-                try await Fixtures.eventually("delivery") { try condition(database) }
+                try await eventually("delivery") { try condition(database) }
             }
         }
     }
@@ -104,7 +105,7 @@ struct DurabilityTests {
             try await Fixtures.withHTTPClient { client in
                 let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withGracefulShutdown(of: deliverer) {
-                    try await Fixtures.eventually("request started") { receiver.requests.count == 1 }
+                    try await eventually("request started") { receiver.requests.count == 1 }
                 }
             }
             // The graceful shutdown waited for the answer, so the message is acknowledged.

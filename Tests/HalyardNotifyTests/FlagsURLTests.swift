@@ -6,6 +6,7 @@
 
 import Foundation
 import HalyardNotify
+import HalyardTesting
 import Synchronization
 import Testing
 
@@ -39,7 +40,7 @@ struct FlagsURLTests {
                     logger: Fixtures.logger
                 )
                 try await Fixtures.withDeliverer(deliverer) {
-                    try await Fixtures.eventually("an attempt") { !receiver.requests.isEmpty }
+                    try await eventually("an attempt") { !receiver.requests.isEmpty }
                 }
             }
             let sent = try #require(receiver.requests.first)
@@ -66,7 +67,7 @@ struct FlagsURLTests {
                     logger: Fixtures.logger
                 )
                 try await Fixtures.withDeliverer(deliverer) {
-                    try await Fixtures.eventually("the delivery") { try database.pendingMessageCount() == 0 }
+                    try await eventually("the delivery") { try database.pendingMessageCount() == 0 }
                 }
             }
             #expect(receiver.requests.map(\.body) == [stored])
@@ -92,7 +93,7 @@ struct FlagsURLTests {
                     #expect(receiver.requests.isEmpty)
                     base.withLock { $0 = "http://127.0.0.1:4321" }
                     deliverer.wake()
-                    try await Fixtures.eventually("the delivery") { try database.pendingMessageCount() == 0 }
+                    try await eventually("the delivery") { try database.pendingMessageCount() == 0 }
                 }
             }
             let sent = try #require(receiver.requests.first)

@@ -6,6 +6,7 @@
 
 import Foundation
 import HalyardNotify
+import HalyardTesting
 import Synchronization
 import Testing
 
@@ -61,7 +62,7 @@ struct InteropTests {
         try await Fixtures.withHTTPClient { client in
             let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
             try await Fixtures.withDeliverer(deliverer) {
-                try await Fixtures.eventually("two verified deliveries and one rejection", timeout: .seconds(20)) {
+                try await eventually("two verified deliveries and one rejection", timeout: .seconds(20)) {
                     try database.pendingMessages(subscriptionID: good.id).isEmpty
                         && !database.deliveries(subscriptionID: forged.id).isEmpty
                 }
@@ -131,7 +132,7 @@ final class PythonReceiver: Sendable {
     /// Waits for `READY <port>`.
     func waitForPort() async throws -> Int {
         var port: Int?
-        try await Fixtures.eventually("the Python receiver to start", timeout: .seconds(20)) {
+        try await eventually("the Python receiver to start", timeout: .seconds(20)) {
             port = self.collected.withLock { $0.lines }.first { $0.hasPrefix("READY ") }.flatMap { Int($0.dropFirst(6)) }
             return port != nil || !self.process.isRunning
         }

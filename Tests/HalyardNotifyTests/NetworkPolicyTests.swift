@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HalyardTesting
 import Synchronization
 import Testing
 
@@ -44,7 +45,7 @@ struct NetworkPolicyTests {
                 logger: Fixtures.logger
             )
             try await Fixtures.withDeliverer(deliverer) {
-                try await Fixtures.eventually("attempt") { try !database.deliveries(subscriptionID: subscription.id).isEmpty }
+                try await eventually("attempt") { try !database.deliveries(subscriptionID: subscription.id).isEmpty }
             }
         }
         let attempt = try #require(try database.deliveries(subscriptionID: subscription.id).first)

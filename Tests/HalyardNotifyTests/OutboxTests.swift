@@ -7,6 +7,7 @@
 import Foundation
 import HalyardNotify
 import HalyardSync
+import HalyardTesting
 import Testing
 
 struct OutboxTests {
@@ -175,7 +176,7 @@ struct OutboxTests {
             try await Fixtures.withHTTPClient { client in
                 let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withDeliverer(deliverer) {
-                    try await Fixtures.eventually("subscription disabled") { try database.subscription(id: gone.id)?.disabled == true }
+                    try await eventually("subscription disabled") { try database.subscription(id: gone.id)?.disabled == true }
                 }
             }
             return gone
@@ -209,7 +210,7 @@ struct OutboxTests {
             try await Fixtures.withHTTPClient { client in
                 let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
                 try await Fixtures.withDeliverer(deliverer) {
-                    try await Fixtures.eventually("subscription disabled") { try database.subscription(id: id)?.disabled == true }
+                    try await eventually("subscription disabled") { try database.subscription(id: id)?.disabled == true }
                 }
             }
             // The next start-up reads the config file again: it still lists the subscription.

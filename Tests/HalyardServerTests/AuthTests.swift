@@ -8,6 +8,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import HalyardServer
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Testing

@@ -8,6 +8,7 @@ import AsyncHTTPClient
 import Foundation
 import HalyardServer
 import HalyardSync
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -146,7 +147,7 @@ struct CatchUpLoadTests {
                 defer { readers.cancel() }
                 // Half the clients are subscribed, so their catch-ups are being built (or, before the fix, queued on the
                 // git worker) when the next commit is pushed.
-                try await waitUntil("\(streams / 2) stream clients subscribe", timeout: .seconds(120)) {
+                try await eventually("\(streams / 2) stream clients subscribe", timeout: .seconds(120)) {
                     fixture.hub.clientCount >= streams / 2
                 }
 
@@ -155,7 +156,7 @@ struct CatchUpLoadTests {
                 // The bound of DESIGN §13: the commit applies within the poll interval plus one second.
                 try await fixture.waitUntilServing(e, timeout: pollInterval + .seconds(1))
 
-                try await waitUntil("every client gets its catch-up event", timeout: .seconds(300)) { collector.count == streams }
+                try await eventually("every client gets its catch-up event", timeout: .seconds(300)) { collector.count == streams }
                 for (index, event) in collector.all.sorted(by: { $0.key < $1.key }) {
                     let old = stale[index % stale.count]
                     #expect(event.id == d || event.id == e, "client \(index): event id \(event.id)")

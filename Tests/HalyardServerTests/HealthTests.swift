@@ -6,6 +6,7 @@
 
 import Foundation
 import HalyardServer
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Testing

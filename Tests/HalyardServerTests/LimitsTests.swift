@@ -6,6 +6,7 @@
 
 import Foundation
 import HalyardSync
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -94,12 +95,12 @@ final class RawConnection: Sendable {
 
     /// Waits until the received text contains `marker`.
     func waitFor(_ marker: String, timeout: Duration = .seconds(10)) async throws {
-        try await waitUntil("the connection receives \(marker.debugDescription)", timeout: timeout) { self.text.contains(marker) }
+        try await eventually("the connection receives \(marker.debugDescription)", timeout: timeout) { self.text.contains(marker) }
     }
 
     /// Waits until the server closes the connection.
     func waitUntilClosed(timeout: Duration = .seconds(10)) async throws {
-        try await waitUntil("the server closes the connection", timeout: timeout) { self.isClosed }
+        try await eventually("the server closes the connection", timeout: timeout) { self.isClosed }
     }
 
     func close() {
@@ -241,14 +242,14 @@ struct LimitsTests {
                 #expect(response.status == .ok)
             }
             first.close()
-            try await waitUntil("the first stream's place is free") { fixture.api.streams.count == 1 }
+            try await eventually("the first stream's place is free") { fixture.api.streams.count == 1 }
             // HEAD never runs the stream body: it must not keep a place.
             for _ in 0..<3 {
                 try await client.execute(uri: "/v1/environments/production/stream", method: .head) { response in
                     #expect(response.status == .ok)
                 }
             }
-            try await waitUntil("HEAD requests keep no place") { fixture.api.streams.count == 1 }
+            try await eventually("HEAD requests keep no place") { fixture.api.streams.count == 1 }
             let third = EventStreamReader(port: port, path: "/v1/environments/production/stream")
             defer { third.close() }
             try await third.waitUntilConnected()
@@ -272,8 +273,8 @@ struct LimitsTests {
             try await stalled.get("/v1/environments/production/stream")
             try await stalled.waitFor(": connected")
             try await stalled.stopReading()
-            try await waitUntil("both clients are subscribed") { fixture.hub.clientCount == 2 }
-            try await waitUntil("three connections are open") { fixture.api.connections.count == 3 }
+            try await eventually("both clients are subscribed") { fixture.hub.clientCount == 2 }
+            try await eventually("three connections are open") { fixture.api.connections.count == 3 }
 
             // Events of about 200 KB each: the kernel's socket buffers absorb a few MB, then 1 MiB waits in the hub.
             let ids = (0..<10_000).map { "flag-\($0)-padding" }
@@ -287,12 +288,12 @@ struct LimitsTests {
                 expected +=
                     ServerSentEvent.flagsChanged(environment: "production", commit: commit, added: [], removed: [], changed: ids)
                     .readableBytes
-                try await waitUntil("the reading client receives \(commit)") { reading.byteCount >= expected }
+                try await eventually("the reading client receives \(commit)") { reading.byteCount >= expected }
             }
             #expect(fixture.hub.clientCount == 1, "the stalled client was not dropped after \(published) events")
             // Dropped means disconnected, not left open with its buffers: the server closes its side (the test client,
             // the reading client and the stalled one were open), and a client that reads again finds the end.
-            try await waitUntil("the server closes the stalled connection") { fixture.api.connections.count == 2 }
+            try await eventually("the server closes the stalled connection") { fixture.api.connections.count == 2 }
             try await stalled.resumeReading()
             try await stalled.waitUntilClosed(timeout: .seconds(30))
             #expect(!reading.isClosed)
@@ -342,7 +343,7 @@ struct LimitsTests {
             try await fixture.waitUntilServing()
             let port = try #require(client.port)
             // The test client holds the first connection.
-            try await waitUntil("the test client is connected") { fixture.api.connections.count == 1 }
+            try await eventually("the test client is connected") { fixture.api.connections.count == 1 }
             var open: [RawConnection] = []
             defer { for connection in open { connection.close() } }
             for _ in 0..<2 {
@@ -366,7 +367,7 @@ struct LimitsTests {
             try await open[0].get("/readyz")
             try await open[0].waitFor("HTTP/1.1 200", timeout: .seconds(5))
             open.removeLast().close()
-            try await waitUntil("a connection place is free") { fixture.api.connections.count == 2 }
+            try await eventually("a connection place is free") { fixture.api.connections.count == 2 }
             #expect(fourth.isClosed)
             let fifth = try await RawConnection.connect(port: port)
             defer { fifth.close() }
@@ -400,7 +401,7 @@ struct LimitsTests {
             try await silent.waitUntilClosed(timeout: .seconds(20))
             try await done.waitUntilClosed(timeout: .seconds(20))
             // Eight keep-alives take 4 s, longer than the idle timeout.
-            try await waitUntil("the stream sends 8 keep-alives") { stream.text.components(separatedBy: ": keep-alive").count > 8 }
+            try await eventually("the stream sends 8 keep-alives") { stream.text.components(separatedBy: ": keep-alive").count > 8 }
             #expect(!stream.isClosed)
         }
     }

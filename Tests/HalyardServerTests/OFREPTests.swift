@@ -8,6 +8,7 @@ import Foundation
 import HTTPTypes
 import HalyardNotify
 import HalyardSync
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Logging

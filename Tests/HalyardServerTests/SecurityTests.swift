@@ -7,6 +7,7 @@
 import Foundation
 import HTTPTypes
 import HalyardSync
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Synchronization

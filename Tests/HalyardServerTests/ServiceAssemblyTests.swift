@@ -9,6 +9,7 @@ import Foundation
 import HalyardNotify
 import HalyardService
 import HalyardSync
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -28,9 +29,9 @@ import Testing
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
             configuration: WebhookDeliverer.httpClientConfiguration()
         )
-        let inbox = WebhookInbox()
-        try await Application(router: inbox.router()).test(.live) { receiverClient in
-            let receiverPort = try #require(receiverClient.port)
+        let receiver = try await TestReceiver.start()
+        do {
+            let receiverPort = receiver.port
             let service = try HalyardService(
                 configuration: ServiceConfiguration(
                     repository: WatcherConfiguration(
@@ -53,15 +54,14 @@ import Testing
             )
             let running = Task { try await service.run() }
             defer { running.cancel() }
-            try await waitUntil("the service serves and is bound") {
+            try await eventually("the service serves and is bound") {
                 service.store.current != nil && service.publicBaseURL != nil
             }
 
             try repository.write("flags/production/dark-mode.json", FlagFile.nobody)
             let commit = try repository.commit("dark mode off")
-            try await waitUntil("the webhook arrives") { !inbox.messages.isEmpty }
-            let body = inbox.messages[0].body
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+            try await eventually("the webhook arrives") { !receiver.requests.isEmpty }
+            let json = try #require(receiver.requests[0].json)
             let data = try #require(json["data"] as? [String: Any])
             #expect(data["commit"] as? String == commit)
             let flagsURL = try #require(data["flagsUrl"] as? String)
@@ -80,6 +80,7 @@ import Testing
             running.cancel()
             _ = try? await running.value
         }
+        await receiver.stop()
         try await webhookClient.shutdown()
     }
 }

@@ -7,6 +7,7 @@
 import AsyncHTTPClient
 import Foundation
 import HalyardSync
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -91,12 +92,12 @@ final class EventStreamReader: Sendable {
 
     /// Waits until the server said it is subscribed.
     func waitUntilConnected() async throws {
-        try await waitUntil("the stream is connected") { self.blocks.contains(": connected") }
+        try await eventually("the stream is connected") { self.blocks.contains(": connected") }
     }
 
     /// Waits until `count` events arrived.
     func waitForEvents(_ count: Int) async throws -> [Event] {
-        try await waitUntil("\(count) events arrive") { self.events.count >= count }
+        try await eventually("\(count) events arrive") { self.events.count >= count }
         return events
     }
 }
@@ -116,7 +117,7 @@ struct StreamTests {
             try await staging.waitUntilConnected()
             #expect(production.status == 200)
             #expect(production.header("content-type") == "text/event-stream")
-            try await waitUntil("two SSE clients are counted") { fixture.hub.clientCount == 2 }
+            try await eventually("two SSE clients are counted") { fixture.hub.clientCount == 2 }
 
             // Reformatting, key order and metadata: no event.
             try repository.write(
@@ -163,7 +164,7 @@ struct StreamTests {
             }
             production.close()
             staging.close()
-            try await waitUntil("the clients are gone") { fixture.hub.clientCount == 0 }
+            try await eventually("the clients are gone") { fixture.hub.clientCount == 0 }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.text.contains("halyard_sse_clients 0"))
             }
@@ -214,7 +215,7 @@ struct StreamTests {
             for upToDate in [second, third] {
                 let current = EventStreamReader(port: port, path: path, headers: [("Last-Event-ID", upToDate)])
                 defer { current.close() }
-                try await waitUntil("two keep-alives arrive") { current.blocks.filter { $0 == ": keep-alive" }.count >= 2 }
+                try await eventually("two keep-alives arrive") { current.blocks.filter { $0 == ": keep-alive" }.count >= 2 }
                 #expect(current.events.isEmpty)
             }
 
@@ -235,7 +236,7 @@ struct StreamTests {
             let port = try #require(client.port)
             let denied = EventStreamReader(port: port, path: "/v1/environments/production/stream")
             defer { denied.close() }
-            try await waitUntil("the answer arrives") { denied.status != nil }
+            try await eventually("the answer arrives") { denied.status != nil }
             #expect(denied.status == 401)
             let allowed = EventStreamReader(
                 port: port,
@@ -257,7 +258,7 @@ struct StreamTests {
             return reader
         }
         defer { reader.close() }
-        try await waitUntil("the stream ends") { reader.ended }
+        try await eventually("the stream ends") { reader.ended }
         #expect(fixture.hub.clientCount == 0)
     }
 

@@ -9,6 +9,7 @@ import Foundation
 import HTTPTypes
 import HalyardNotify
 import HalyardServer
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Synchronization
@@ -149,78 +150,60 @@ struct SubscriptionTests {
     }
 
     @Test func testDeliveriesOfARealWebhook() async throws {
-        let inbox = WebhookInbox()
+        let receiver = try await TestReceiver.start()
         let webhookClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: WebhookDeliverer.httpClientConfiguration())
         do {
-            try await deliverWebhook(to: inbox, using: webhookClient)
+            try await deliverWebhook(to: receiver, using: webhookClient)
         } catch {
             try? await webhookClient.shutdown()
+            await receiver.stop()
             throw error
         }
         try await webhookClient.shutdown()
+        await receiver.stop()
     }
 
-    private func deliverWebhook(to inbox: WebhookInbox, using webhookClient: HTTPClient) async throws {
+    private func deliverWebhook(to receiver: TestReceiver, using webhookClient: HTTPClient) async throws {
         let fixture = try ServerFixture(webhookClient: webhookClient)
-        try await Application(router: inbox.router()).test(.live) { receiverClient in
-            let port = try #require(receiverClient.port)
-            try await fixture.application().test(.router) { client in
-                try await fixture.waitUntilServing()
-                let created = try await client.execute(
-                    uri: "/v1/subscriptions",
-                    method: .post,
-                    headers: admin,
-                    body: .string(#"{"url": "http://127.0.0.1:\#(port)/hook", "environments": ["production"]}"#)
-                )
-                #expect(created.status == .created)
-                let id = try #require(created.json["id"] as? String)
+        try await fixture.application().test(.router) { client in
+            try await fixture.waitUntilServing()
+            let created = try await client.execute(
+                uri: "/v1/subscriptions",
+                method: .post,
+                headers: admin,
+                body: .string(#"{"url": "\#(receiver.url())", "environments": ["production"]}"#)
+            )
+            #expect(created.status == .created)
+            let id = try #require(created.json["id"] as? String)
 
-                try fixture.repository.write("flags/production/dark-mode.json", FlagFile.nobody)
-                let commit = try fixture.repository.commit("dark mode off")
-                try await waitUntil("the webhook arrives") { !inbox.messages.isEmpty }
-                let (headers, body) = inbox.messages[0]
-                #expect(headers[HTTPField.Name("webhook-signature")!]?.hasPrefix("v1,") == true)
-                #expect(body.contains(#""changed":["dark-mode"]"#))
-                #expect(body.contains(commit))
+            try fixture.repository.write("flags/production/dark-mode.json", FlagFile.nobody)
+            let commit = try fixture.repository.commit("dark mode off")
+            try await eventually("the webhook arrives") { !receiver.requests.isEmpty }
+            let message = receiver.requests[0]
+            let body = message.bodyString
+            #expect(message.headers["webhook-signature"]?.hasPrefix("v1,") == true)
+            #expect(body.contains(#""changed":["dark-mode"]"#))
+            #expect(body.contains(commit))
 
-                try await waitUntil("the delivery is logged") {
-                    let response = try await client.execute(uri: "/v1/subscriptions/\(id)/deliveries", method: .get, headers: admin)
-                    return !(response.json["deliveries"] as? [Any] ?? []).isEmpty
-                }
-                try await client.execute(uri: "/v1/subscriptions/\(id)/deliveries", method: .get, headers: admin) { response in
-                    #expect(response.status == .ok)
-                    let deliveries = response.json["deliveries"] as? [[String: Any]] ?? []
-                    #expect(deliveries.count == 1)
-                    let delivery = deliveries.first ?? [:]
-                    #expect(delivery["environment"] as? String == "production")
-                    #expect(delivery["commit"] as? String == commit)
-                    #expect(delivery["attempt"] as? Int == 1)
-                    #expect(delivery["status"] as? Int == 204)
-                    #expect(delivery["result"] as? String == "delivered")
-                    #expect(delivery["error"] is NSNull)
-                    #expect((delivery["messageId"] as? String)?.isEmpty == false)
-                    #expect((delivery["at"] as? String)?.hasSuffix("Z") == true)
-                    #expect(delivery["durationSeconds"] is Double || delivery["durationSeconds"] is Int)
-                }
+            try await eventually("the delivery is logged") {
+                let response = try await client.execute(uri: "/v1/subscriptions/\(id)/deliveries", method: .get, headers: admin)
+                return !(response.json["deliveries"] as? [Any] ?? []).isEmpty
+            }
+            try await client.execute(uri: "/v1/subscriptions/\(id)/deliveries", method: .get, headers: admin) { response in
+                #expect(response.status == .ok)
+                let deliveries = response.json["deliveries"] as? [[String: Any]] ?? []
+                #expect(deliveries.count == 1)
+                let delivery = deliveries.first ?? [:]
+                #expect(delivery["environment"] as? String == "production")
+                #expect(delivery["commit"] as? String == commit)
+                #expect(delivery["attempt"] as? Int == 1)
+                #expect(delivery["status"] as? Int == 204)
+                #expect(delivery["result"] as? String == "delivered")
+                #expect(delivery["error"] is NSNull)
+                #expect((delivery["messageId"] as? String)?.isEmpty == false)
+                #expect((delivery["at"] as? String)?.hasSuffix("Z") == true)
+                #expect(delivery["durationSeconds"] is Double || delivery["durationSeconds"] is Int)
             }
         }
-    }
-}
-
-/// A webhook receiver that keeps what it is sent.
-final class WebhookInbox: Sendable {
-    private let received = Mutex<[(headers: HTTPFields, body: String)]>([])
-
-    var messages: [(headers: HTTPFields, body: String)] { received.withLock { $0 } }
-
-    /// A router answering `POST /hook` with 204.
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
-        router.post("/hook") { request, _ -> HTTPResponse.Status in
-            let body = try await request.body.collect(upTo: 1 << 20)
-            self.received.withLock { $0.append((request.headers, String(buffer: body))) }
-            return .noContent
-        }
-        return router
     }
 }

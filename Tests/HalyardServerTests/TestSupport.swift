@@ -10,6 +10,7 @@ import HalyardNotify
 import HalyardServer
 import HalyardService
 import HalyardSync
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -18,74 +19,6 @@ import Prometheus
 import ServiceLifecycle
 import Synchronization
 import Testing
-
-/// A real git repository in a temporary directory, driven through the git CLI.
-struct GitRepository {
-    let path: String
-
-    init() throws {
-        path = try TemporaryDirectory.make(prefix: "halyard-server-repo")
-        try git("init", "-q", "-b", "main")
-        try git("config", "user.email", "test@example.com")
-        try git("config", "user.name", "Halyard Test")
-        try git("config", "commit.gpgsign", "false")
-    }
-
-    /// Runs git in the repository and returns its standard output, trimmed.
-    @discardableResult
-    func git(_ arguments: String...) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = ["-C", path] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw GitFailure(arguments: arguments, message: String(decoding: errorData, as: UTF8.self))
-        }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    /// Writes a file (creating its directories), relative to the repository root.
-    func write(_ relativePath: String, _ contents: String) throws {
-        let url = URL(fileURLWithPath: path).appendingPathComponent(relativePath)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(contents.utf8).write(to: url)
-    }
-
-    /// Removes a file, relative to the repository root.
-    func remove(_ relativePath: String) throws {
-        try FileManager.default.removeItem(atPath: path + "/" + relativePath)
-    }
-
-    /// Stages everything and commits; returns the new commit's sha.
-    @discardableResult
-    func commit(_ message: String) throws -> String {
-        try git("add", "-A")
-        try git("commit", "-q", "--allow-empty", "-m", message)
-        return try git("rev-parse", "HEAD")
-    }
-
-    struct GitFailure: Error, CustomStringConvertible {
-        let arguments: [String]
-        let message: String
-        var description: String { "git \(arguments.joined(separator: " ")) failed: \(message)" }
-    }
-}
-
-/// Unique temporary directories, removed by nobody: the OS cleans `/tmp`.
-enum TemporaryDirectory {
-    static func make(prefix: String) throws -> String {
-        let path = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-}
 
 /// Flag files as the tests write them.
 enum FlagFile {
@@ -198,7 +131,7 @@ struct ServerFixture {
 
     /// Waits until the store serves `commit` (or any commit, when nil).
     func waitUntilServing(_ commit: String? = nil, timeout: Duration = .seconds(20)) async throws {
-        try await waitUntil("the store serves \(commit ?? "a commit")", timeout: timeout) {
+        try await eventually("the store serves \(commit ?? "a commit")", timeout: timeout) {
             guard let current = store.current else { return false }
             return commit == nil || current.commit == commit
         }
@@ -206,25 +139,10 @@ struct ServerFixture {
 
     /// Waits until the watcher rejected `commit`.
     func waitUntilRejected(_ commit: String, timeout: Duration = .seconds(20)) async throws {
-        try await waitUntil("the watcher rejects \(commit)", timeout: timeout) {
+        try await eventually("the watcher rejects \(commit)", timeout: timeout) {
             store.status.rejected?.commit == commit
         }
     }
-}
-
-struct Timeout: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "timed out waiting until \(what)" }
-}
-
-/// Polls `condition` every 20 ms until it holds, or throws ``Timeout``.
-func waitUntil(_ what: String, timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw Timeout(what: what)
 }
 
 extension TestResponse {

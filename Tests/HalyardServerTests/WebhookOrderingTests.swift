@@ -8,6 +8,7 @@ import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import HalyardServer
+import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
 import Synchronization
@@ -42,34 +43,42 @@ struct WebhookOrderingTests {
 
         // On receipt, the receiver looks at what the service serves, as a subscriber fetching flagsUrl would.
         let seen = Mutex<[(named: String, served: String?)]>([])
-        let router = Router()
-        router.post("/hook") { request, _ -> HTTPResponse.Status in
-            let body = try await request.body.collect(upTo: 1 << 20)
-            let json = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
-            let named = (json?["data"] as? [String: Any])?["commit"] as? String ?? ""
+        let receiver = try await TestReceiver.start { request, _ in
+            let named = (request.json?["data"] as? [String: Any])?["commit"] as? String ?? ""
             let served = store.current?.commit
             seen.withLock { $0.append((named, served)) }
-            return .noContent
+            return .ok
         }
-        try await Application(router: router).test(.live) { receiverClient in
-            let port = try #require(receiverClient.port)
-            try await fixture.application().test(.router) { client in
-                try await fixture.waitUntilServing()
-                let created = try await client.execute(
-                    uri: "/v1/subscriptions",
-                    method: .post,
-                    headers: .bearer("admin-secret"),
-                    body: .string(#"{"url": "http://127.0.0.1:\#(port)/hook", "environments": ["production"]}"#)
-                )
-                #expect(created.status == .created)
+        do {
+            try await self.checkOrdering(fixture: fixture, receiver: receiver, seen: seen)
+        } catch {
+            await receiver.stop()
+            throw error
+        }
+        await receiver.stop()
+    }
 
-                try fixture.repository.write("flags/production/dark-mode.json", FlagFile.nobody)
-                let commit = try fixture.repository.commit("dark mode off")
-                try await waitUntil("the webhook arrives") { !seen.withLock { $0.isEmpty } }
-                let first = try #require(seen.withLock { $0.first })
-                #expect(first.named == commit)
-                #expect(first.served == commit)
-            }
+    private func checkOrdering(
+        fixture: ServerFixture,
+        receiver: TestReceiver,
+        seen: borrowing Mutex<[(named: String, served: String?)]>
+    ) async throws {
+        try await fixture.application().test(.router) { client in
+            try await fixture.waitUntilServing()
+            let created = try await client.execute(
+                uri: "/v1/subscriptions",
+                method: .post,
+                headers: .bearer("admin-secret"),
+                body: .string(#"{"url": "\#(receiver.url())", "environments": ["production"]}"#)
+            )
+            #expect(created.status == .created)
+
+            try fixture.repository.write("flags/production/dark-mode.json", FlagFile.nobody)
+            let commit = try fixture.repository.commit("dark mode off")
+            try await eventually("the webhook arrives") { !seen.withLock { $0.isEmpty } }
+            let first = try #require(seen.withLock { $0.first })
+            #expect(first.named == commit)
+            #expect(first.served == commit)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HalyardGit
 import HalyardNotify
+import HalyardTesting
 import Logging
 import Synchronization
 import Testing
@@ -14,21 +15,8 @@ final class RecordingListener: ChangeListener {
     var recorded: [AppliedChange] { changes.withLock { $0 } }
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-///
-/// The default is generous: it is only reached when the test fails, and a loaded 2-core CI machine can take many
-/// seconds to open a repository and apply its first commit.
-func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    return try await condition()
-}
-
 /// Sleeps for a fixed window, to show that something did NOT happen (absence can only be observed over a bounded
-/// window). Never use it to wait for something that must happen; use ``eventually(timeout:_:)``.
+/// window). Never use it to wait for something that must happen; use ``eventually(_:timeout:interval:retrying:_:)``.
 func sleepToProveNothingIsPublished(for window: Duration) async throws {
     try await Task.sleep(for: window)
 }
@@ -71,8 +59,10 @@ struct RunningWatcher {
     }
 
     func waitForCommit(_ commit: ObjectID) async throws {
-        let reached = try await eventually { store.current?.commit == commit.hex }
-        #expect(reached, "the watcher never served \(commit.shortHex); serving \(store.current?.commit ?? "nothing")")
+        try await eventually(
+            "the watcher serves \(commit.shortHex); serving \(store.current?.commit ?? "nothing")",
+            timeout: .seconds(60)
+        ) { store.current?.commit == commit.hex }
     }
 }
 
@@ -105,7 +95,9 @@ struct FlagWatcherTests {
 
         try repo.write("flags/production/a.json", "{\"active\": true}")
         let invalid = try repo.commit("broken")
-        #expect(try await eventually { running.store.status.rejected?.commit == invalid.hex })
+        try await eventually("the watcher rejects \(invalid.shortHex)", timeout: .seconds(60)) {
+            running.store.status.rejected?.commit == invalid.hex
+        }
         #expect(running.store.current?.commit == reformat.hex, "the last good flags keep serving")
         let errors = running.store.status.rejected?.errors ?? []
         #expect(errors.count == 1)
@@ -180,11 +172,11 @@ struct FlagWatcherTests {
         #expect(running.listener.recorded.count == 1)
 
         try FileManager.default.moveItem(atPath: bare, toPath: bare + ".away")
-        #expect(try await eventually { running.store.status.lastFetchError != nil })
+        try await eventually("a fetch error is reported", timeout: .seconds(60)) { running.store.status.lastFetchError != nil }
         #expect(running.store.current?.commit == second.hex, "a dead remote never stops serving")
         try FileManager.default.moveItem(atPath: bare + ".away", toPath: bare)
         running.watcher.requestRefresh()
-        #expect(try await eventually { running.store.status.lastFetchError == nil })
+        try await eventually("the fetch error clears", timeout: .seconds(60)) { running.store.status.lastFetchError == nil }
 
         try upstream.git("reset", "-q", "--hard", first.hex)
         try upstream.git("push", "-q", "--force", "origin", "main")

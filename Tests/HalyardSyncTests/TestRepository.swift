@@ -1,62 +1,44 @@
 import Foundation
 import HalyardGit
+import HalyardTesting
 
-/// A real git repository in a temporary directory, driven by the git CLI, for tests.
+/// A real git repository for the sync tests: the shared ``GitRepository``, with commits as ``ObjectID``s.
 struct TestRepository {
-    let path: String
+    let repository: GitRepository
+    var path: String { repository.path }
 
     init() throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("halyard-sync-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        try git("init", "-q", "-b", "main")
+        repository = try GitRepository(prefix: "halyard-sync")
     }
 
     func remove() {
-        try? FileManager.default.removeItem(atPath: path)
+        repository.destroy()
     }
 
     @discardableResult
     func git(_ arguments: String...) throws -> String {
-        try run(arguments)
+        try repository.git(arguments)
     }
 
     @discardableResult
     func run(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments =
-            ["-C", path, "-c", "user.name=Ada Lovelace", "-c", "user.email=ada@example.com", "-c", "commit.gpgsign=false"]
-            + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("git \(arguments.joined(separator: " ")) failed: \(String(decoding: errorData, as: UTF8.self))")
-        }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try repository.git(arguments)
     }
 
     func write(_ relativePath: String, _ contents: String) throws {
-        let url = URL(fileURLWithPath: path).appendingPathComponent(relativePath)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try contents.write(to: url, atomically: true, encoding: .utf8)
+        try repository.write(relativePath, contents)
     }
 
     func delete(_ relativePath: String) throws {
-        try FileManager.default.removeItem(atPath: path + "/" + relativePath)
+        try repository.remove(relativePath)
     }
 
     /// Stages everything and commits; returns the new commit's id.
     @discardableResult
     func commit(_ message: String) throws -> ObjectID {
-        try git("add", "-A")
-        try git("commit", "-q", "--allow-empty", "-m", message)
-        return ObjectID(hex: try git("rev-parse", "HEAD"))!
+        let hex = try repository.commit(message)
+        guard let id = ObjectID(hex: hex) else { throw TestFailure("git rev-parse HEAD printed \(hex)") }
+        return id
     }
 
     func open() throws -> Repository {

@@ -1,5 +1,6 @@
 import Foundation
 import HalyardGit
+import HalyardTesting
 import Testing
 
 /// A temporary directory in which tests build real repositories with the git CLI; removed when the test ends.
@@ -22,9 +23,7 @@ struct GitSandbox {
     }
 
     private init() throws {
-        let base = FileManager.default.temporaryDirectory.path
-        root = (base as NSString).appendingPathComponent("halyard-git-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        root = try TemporaryDirectory.make(prefix: "halyard-git")
     }
 
     /// The absolute path of `relative` inside the sandbox.
@@ -32,44 +31,16 @@ struct GitSandbox {
         (root as NSString).appendingPathComponent(relative)
     }
 
-    /// Runs `/usr/bin/git` in `directory` (relative to the sandbox) with a fixed identity and no user or system config.
+    /// Runs git in `directory` (relative to the sandbox) with a fixed identity, through the shared ``Git`` runner.
     @discardableResult
     func git(_ arguments: String..., in directory: String, environment: [String: String] = [:]) throws -> String {
         try git(arguments, in: directory, environment: environment)
     }
 
-    /// Runs `/usr/bin/git` with an argument array.
+    /// Runs git with an argument array, through the shared ``Git`` runner.
     @discardableResult
     func git(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments =
-            [
-                "-c", "user.name=Ada Lovelace", "-c", "user.email=ada@example.com", "-c", "commit.gpgsign=false",
-                "-c", "init.defaultBranch=main", "-c", "advice.detachedHead=false",
-            ] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: path(directory))
-        var processEnvironment = ProcessInfo.processInfo.environment
-        processEnvironment["GIT_CONFIG_NOSYSTEM"] = "1"
-        processEnvironment["GIT_CONFIG_GLOBAL"] = "/dev/null"
-        processEnvironment.merge(environment) { $1 }
-        process.environment = processEnvironment
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        // waitUntilExit() polls the run loop on Linux (tens of ms per call); the termination handler is prompt.
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        exited.wait()
-        let text = String(decoding: outputData, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw CommandFailure(command: "git " + arguments.joined(separator: " "), output: String(decoding: errorData, as: UTF8.self))
-        }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        try Git.run(arguments, in: path(directory), environment: environment)
     }
 
     /// `git init -b main` of a new working repository at `directory`.
@@ -115,11 +86,4 @@ struct GitSandbox {
         let hex = try git("rev-parse", revision, in: directory)
         return try #require(ObjectID(hex: hex), "git rev-parse \(revision) printed \(hex)")
     }
-}
-
-/// A git command that exited with a failure.
-struct CommandFailure: Error, CustomStringConvertible {
-    let command: String
-    let output: String
-    var description: String { "\(command) failed: \(output)" }
 }

@@ -8,6 +8,7 @@ import AsyncHTTPClient
 import Foundation
 import HalyardNotify
 import HalyardSync
+import HalyardTesting
 import Logging
 import ServiceLifecycle
 import Testing
@@ -117,30 +118,10 @@ enum Fixtures {
         try await task.value
     }
 
-    /// Waits until `condition` holds, polling, or fails the test after `timeout`.
-    static func eventually(
-        _ description: String = "condition",
-        timeout: Duration = .seconds(10),
-        sourceLocation: SourceLocation = #_sourceLocation,
-        _ condition: () throws -> Bool
-    ) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try condition() { return }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        Issue.record("timed out waiting for \(description)", sourceLocation: sourceLocation)
-        throw TimeoutError(description: description)
-    }
-
     /// Sleeps for a fixed time, to show that something (a duplicate request) did NOT happen: absence can only be
     /// observed over a bounded window. Never use it to wait for something that must happen; use ``eventually``.
     static func sleepToProveNothingMoreArrives(for window: Duration = .milliseconds(300)) async throws {
         try await Task.sleep(for: window)
-    }
-
-    struct TimeoutError: Error {
-        var description: String
     }
 }
 

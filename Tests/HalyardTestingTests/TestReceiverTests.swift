@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HalyardTesting
 import Testing
 
 #if canImport(Glibc)
@@ -24,10 +25,10 @@ struct TestReceiverTests {
         // Clients that connect and send a request as fast as they can, before and during the stop.
         let clients = Thread { connecting.run(port: port) }
         clients.start()
-        try await Fixtures.eventually("requests hang") { receiver.requests.count >= 5 }
+        try await eventually("requests hang") { receiver.requests.count >= 5 }
         await receiver.stop()
         connecting.finish()
-        try await Fixtures.eventually("the clients stopped") { connecting.isFinished }
+        try await eventually("the clients stopped") { connecting.isFinished }
         #expect(connecting.opened >= 5)
     }
 }

@@ -14,7 +14,7 @@ import Synchronization
 
 /// A hostile webhook receiver on loopback: it answers `200` at once with a long `Content-Length`, then sends the body one
 /// byte every `interval`, so no read timeout ever fires (issue 9 point 4).
-final class TricklingReceiver: Sendable {
+public final class TricklingReceiver: Sendable {
     private let server = Mutex<(group: ServiceGroup, task: Task<Void, any Error>)?>(nil)
     /// Ends the trickles in progress once the receiver stops.
     private let stopping = StopSignal()
@@ -22,7 +22,7 @@ final class TricklingReceiver: Sendable {
     private let started = Mutex(0)
 
     /// Starts the receiver on a free loopback port.
-    static func start(interval: Duration, length: Int = 10_000) async throws -> TricklingReceiver {
+    public static func start(interval: Duration, length: Int = 10_000) async throws -> TricklingReceiver {
         let receiver = TricklingReceiver()
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             _ = try await request.body.collect(upTo: 1 << 20)
@@ -65,13 +65,13 @@ final class TricklingReceiver: Sendable {
     }
 
     /// The URL to subscribe.
-    var url: String { "http://127.0.0.1:\(self.portValue.withLock { $0 })/hook" }
+    public var url: String { "http://127.0.0.1:\(self.portValue.withLock { $0 })/hook" }
 
     /// How many requests it has started answering.
-    var requestCount: Int { self.started.withLock { $0 } }
+    public var requestCount: Int { self.started.withLock { $0 } }
 
     /// Ends the trickles in progress, then shuts the server down gracefully.
-    func stop() async {
+    public func stop() async {
         self.stopping.fire()
         guard let server = self.server.withLock({ $0 }) else { return }
         await server.group.triggerGracefulShutdown()
@@ -79,7 +79,7 @@ final class TricklingReceiver: Sendable {
     }
 
     /// Runs `body` with a started receiver, and stops it afterwards.
-    static func with<T>(interval: Duration, _ body: (TricklingReceiver) async throws -> T) async throws -> T {
+    public static func with<T>(interval: Duration, _ body: (TricklingReceiver) async throws -> T) async throws -> T {
         let receiver = try await Self.start(interval: interval)
         do {
             let result = try await body(receiver)

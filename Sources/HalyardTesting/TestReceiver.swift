@@ -12,33 +12,50 @@ import ServiceLifecycle
 import Synchronization
 
 /// A real HTTP server on a loopback port that records webhook requests and answers as the test scripts.
-final class TestReceiver: Sendable {
+public final class TestReceiver: Sendable {
     /// One request as the receiver saw it.
-    struct Received: Sendable {
-        var path: String
+    public struct Received: Sendable {
+        /// The request path.
+        public var path: String
         /// Header values by lower-cased name.
-        var headers: [String: String]
-        var body: [UInt8]
-        var receivedAt: Date
+        public var headers: [String: String]
+        /// The raw body.
+        public var body: [UInt8]
+        /// When it arrived.
+        public var receivedAt: Date
 
-        var bodyString: String { String(decoding: self.body, as: UTF8.self) }
-        var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(self.body)) as? [String: Any] }
+        /// The body as UTF-8 text.
+        public var bodyString: String { String(decoding: self.body, as: UTF8.self) }
+        /// The body parsed as a JSON object.
+        public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: Data(self.body)) as? [String: Any] }
     }
 
     /// How to answer one request.
-    struct Reply: Sendable {
-        var status: Int = 204
-        var headers: [String: String] = [:]
+    public struct Reply: Sendable {
+        /// The status code.
+        public var status: Int
+        /// Response headers by name.
+        public var headers: [String: String]
         /// Wait this long before answering (to simulate a hanging receiver); ``TestReceiver/stop()`` ends the wait.
-        var delay: Duration?
+        public var delay: Duration?
 
-        static let ok = Reply()
+        /// A reply with `status` (204 by default), `headers` and an optional `delay`.
+        public init(status: Int = 204, headers: [String: String] = [:], delay: Duration? = nil) {
+            self.status = status
+            self.headers = headers
+            self.delay = delay
+        }
+
+        /// `204 No Content` at once.
+        public static let ok = Reply()
         /// Never answers while the receiver runs: the request hangs until ``TestReceiver/stop()``.
-        static let hang = Reply(delay: .seconds(3600))
-        static func status(_ status: Int, headers: [String: String] = [:]) -> Reply { Reply(status: status, headers: headers) }
+        public static let hang = Reply(delay: .seconds(3600))
+        /// `status` with `headers`, at once.
+        public static func status(_ status: Int, headers: [String: String] = [:]) -> Reply { Reply(status: status, headers: headers) }
     }
 
-    typealias Handler = @Sendable (_ request: Received, _ index: Int) async -> Reply
+    /// Decides the reply to the `index`-th request (from 0).
+    public typealias Handler = @Sendable (_ request: Received, _ index: Int) async -> Reply
 
     private let received = Mutex<[Received]>([])
     private let handler: Handler
@@ -52,7 +69,7 @@ final class TestReceiver: Sendable {
     }
 
     /// Starts a receiver on 127.0.0.1 with a free port.
-    static func start(handler: @escaping Handler = { _, _ in .ok }) async throws -> TestReceiver {
+    public static func start(handler: @escaping Handler = { _, _ in .ok }) async throws -> TestReceiver {
         let receiver = TestReceiver(handler: handler)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
@@ -84,24 +101,25 @@ final class TestReceiver: Sendable {
         return receiver
     }
 
-    var port: Int { self.portValue.withLock { $0 } }
+    /// The bound port.
+    public var port: Int { self.portValue.withLock { $0 } }
 
     /// The URL of a path on this receiver.
-    func url(_ path: String = "/hook") -> String {
+    public func url(_ path: String = "/hook") -> String {
         "http://127.0.0.1:\(self.port)\(path)"
     }
 
     /// Every request received so far.
-    var requests: [Received] { self.received.withLock { $0 } }
+    public var requests: [Received] { self.received.withLock { $0 } }
 
     /// The requests received on one path.
-    func requests(path: String) -> [Received] {
+    public func requests(path: String) -> [Received] {
         self.requests.filter { $0.path == path }
     }
 
     /// Ends the delays of replies in progress, then shuts the server down gracefully: it stops accepting, answers what
     /// it has accepted, and returns once every connection is closed.
-    func stop() async {
+    public func stop() async {
         self.stopping.fire()
         guard let server = self.server.withLock({ $0 }) else { return }
         await server.group.triggerGracefulShutdown()
@@ -144,7 +162,7 @@ final class TestReceiver: Sendable {
 }
 
 /// A one-shot signal: ``wait(atMost:)`` returns after its duration, or at once when the signal has fired or fires.
-final class StopSignal: Sendable {
+public final class StopSignal: Sendable {
     private struct State {
         var fired = false
         var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
@@ -152,8 +170,11 @@ final class StopSignal: Sendable {
 
     private let state = Mutex(State())
 
+    /// A signal that has not fired yet.
+    public init() {}
+
     /// Fires the signal: every wait in progress and every later one returns at once.
-    func fire() {
+    public func fire() {
         let waiters = self.state.withLock { state in
             state.fired = true
             defer { state.waiters = [:] }
@@ -165,10 +186,10 @@ final class StopSignal: Sendable {
     }
 
     /// Whether the signal has fired.
-    var hasFired: Bool { self.state.withLock { $0.fired } }
+    public var hasFired: Bool { self.state.withLock { $0.fired } }
 
     /// Returns after `duration`, when the signal fires, or when the task is cancelled, whichever comes first.
-    func wait(atMost duration: Duration) async {
+    public func wait(atMost duration: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await Task.sleep(for: duration) }
             group.addTask { await self.waitForFire() }
