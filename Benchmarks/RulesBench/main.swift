@@ -82,7 +82,7 @@ let users: [EvaluationContext] = (0..<16).map { index in
         "email": .string("user\(index)@example.com"),
         "country": countries[index % countries.count],
         "plan": plans[index % plans.count],
-        "age": .number(Double(14 + index * 3)),
+        "age": .number(JSONNumber(Double(14 + index * 3))),
         "beta": .bool(index % 5 == 0),
         "platform": platforms[index % platforms.count],
         "appVersion": versions[index / 4],
@@ -107,7 +107,7 @@ measure("(c) one Semaphore % rule (user text cached per context)", flag: semapho
 let attributes = (0..<64).map { index -> [String: JSONValue] in
     [
         "userId": .string("user-\(index)"), "email": .string("user\(index)@example.com"), "country": "de", "plan": "pro",
-        "age": .number(Double(index)), "beta": .bool(index % 2 == 0), "platform": "ios", "appVersion": "2.3",
+        "age": .number(JSONNumber(Double(index))), "beta": .bool(index % 2 == 0), "platform": "ios", "appVersion": "2.3",
     ]
 }
 var prepared = 0

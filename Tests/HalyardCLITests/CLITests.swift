@@ -68,7 +68,7 @@ struct CLITests {
         #expect(explained.stdout.contains("TARGETING_MATCH"))
         #expect(explained.stdout.contains("group 1 of 2"))
         let off = try HalyardBinary.run(["eval", "production", "off", "--explain", "--repo", workspace.path])
-        #expect(off.stdout.hasPrefix("true\nreason: DISABLED"))
+        #expect(off.stdout.hasPrefix("true\nvariant: off\nreason: DISABLED"))
         let unknown = try HalyardBinary.run(["eval", "production", "nope", "--repo", workspace.path])
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no flag 'nope' in environment 'production'"))

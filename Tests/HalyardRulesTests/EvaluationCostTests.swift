@@ -20,7 +20,7 @@ struct EvaluationCostTests {
 
         // Filter rules never need the serialisation.
         let filter = Flag(id: "filter", active: true, rules: [[.filter(attribute: "attribute-1", operator: .equal, comparator: "value-1")]])
-        #expect(filter.evaluate(context).value)
+        #expect(filter.evaluate(context).boolValue)
         #expect(context.table.semaphoreWork == (0, 0))
 
         // 50 flags over 5 distinct percentages: one serialisation, five MD5s.
@@ -35,14 +35,14 @@ struct EvaluationCostTests {
 
         // The cached buckets are the buckets: the same as the one-shot reference for each percentage.
         for (flag, percentage) in zip(flags, percentages) {
-            let bucket = Bucketing.semaphoreBucket(rule: ["type": "%", "percentage": .number(percentage)], user: attributes)
-            #expect(flag.evaluate(context).value == (bucket <= percentage / 100), "\(flag.id)")
+            let bucket = Bucketing.semaphoreBucket(rule: ["type": "%", "percentage": .number(JSONNumber(percentage))], user: attributes)
+            #expect(flag.evaluate(context).boolValue == (bucket <= percentage / 100), "\(flag.id)")
         }
     }
 
     @Test func testSemaphoreResultsAreTheSameWithAFreshContextPerFlag() {
         let users: [[String: JSONValue]] = (0..<40).map { index in
-            ["userId": .number(Double(index)), "email": .string("user\(index)@example.com"), "beta": .bool(index % 3 == 0)]
+            ["userId": .number(JSONNumber(Double(index))), "email": .string("user\(index)@example.com"), "beta": .bool(index % 3 == 0)]
         }
         let flags = Self.semaphoreFlags(percentages: [1, 12.5, 33.33, 50, 50, 66.67, 99.99])
         for user in users {

@@ -6,14 +6,14 @@ struct EvaluationTests {
     private let enterprise = Rule.filter(attribute: "plan", operator: .equal, comparator: "enterprise")
     private let german = Rule.filter(attribute: "country", operator: .equal, comparator: "de")
 
-    @Test func emptyRulesSelectNobody() {
+    @Test func emptyRulesSelectNobodyWithReasonStatic() {
         let flag = Fixtures.flag(#"{"active": true, "rules": []}"#)
-        #expect(flag.evaluate(["plan": "enterprise"]) == Evaluation(value: false, reason: .default))
+        #expect(flag.evaluate(["plan": "enterprise"]) == Evaluation(value: .bool(false), variant: "off", reason: .staticValue))
     }
 
     @Test func anEmptyGroupSelectsEverybody() {
         let flag = Fixtures.flag(#"{"active": true, "rules": [[]]}"#)
-        #expect(flag.evaluate([:]) == Evaluation(value: true, reason: .targetingMatch, matchedGroup: 0))
+        #expect(flag.evaluate([:]) == Evaluation(value: .bool(true), variant: "on", reason: .targetingMatch, matchedGroup: 0))
     }
 
     @Test func everybodyAndNobody() {
@@ -26,7 +26,7 @@ struct EvaluationTests {
     @Test(arguments: [false, true])
     func inactiveFlagsGiveBaseState(_ baseState: Bool) {
         let flag = Flag(id: "f", active: false, baseState: baseState, rules: [[.everybody]])
-        #expect(flag.evaluate([:]) == Evaluation(value: baseState, reason: .disabled))
+        #expect(flag.evaluate([:]) == Evaluation(value: .bool(baseState), variant: "off", reason: .disabled))
     }
 
     @Test func baseStateTrueInvertsTheSelection() {
@@ -35,16 +35,16 @@ struct EvaluationTests {
             {"active": true, "baseState": true,
              "rules": [[{"type": "filter", "attribute": "plan", "operator": "==", "comparator": "free"}]]}
             """#)
-        #expect(flag.evaluate(["plan": "free"]) == Evaluation(value: false, reason: .targetingMatch, matchedGroup: 0))
-        #expect(flag.evaluate(["plan": "pro"]) == Evaluation(value: true, reason: .default))
-        #expect(flag.evaluate([:]) == Evaluation(value: true, reason: .default))
+        #expect(flag.evaluate(["plan": "free"]) == Evaluation(value: .bool(false), variant: "on", reason: .targetingMatch, matchedGroup: 0))
+        #expect(flag.evaluate(["plan": "pro"]) == Evaluation(value: .bool(true), variant: "off", reason: .default))
+        #expect(flag.evaluate([:]) == Evaluation(value: .bool(true), variant: "off", reason: .default))
     }
 
     @Test func groupsAreOrAndRulesInsideAreAnd() {
         let flag = Flag(id: "f", active: true, rules: [[enterprise, german], [.filter(attribute: "beta", operator: .equal, comparator: true)]])
-        #expect(flag.evaluate(["plan": "enterprise", "country": "DE"]) == Evaluation(value: true, reason: .targetingMatch, matchedGroup: 0))
+        #expect(flag.evaluate(["plan": "enterprise", "country": "DE"]) == Evaluation(value: .bool(true), variant: "on", reason: .targetingMatch, matchedGroup: 0))
         #expect(flag.evaluate(["plan": "enterprise", "country": "fr"]).value == false)
-        #expect(flag.evaluate(["plan": "free", "beta": true]) == Evaluation(value: true, reason: .targetingMatch, matchedGroup: 1))
+        #expect(flag.evaluate(["plan": "free", "beta": true]) == Evaluation(value: .bool(true), variant: "on", reason: .targetingMatch, matchedGroup: 1))
         #expect(flag.evaluate(["plan": "enterprise", "country": "de", "beta": true]).matchedGroup == 0)
         #expect(flag.evaluate(["beta": "TRUE"]).matchedGroup == 1)
     }
@@ -70,7 +70,7 @@ struct EvaluationTests {
         #expect(flag.evaluate(["customer": "pop tarts"]).matchedGroup == 0)
         // Sticky buckets of "new-checkout:<userId>" (checked against Python's mmh3): user-1 → 631, user-2 → 789.
         #expect(flag.evaluate(["plan": "enterprise", "userId": "user-1"]).matchedGroup == 1)
-        #expect(flag.evaluate(["plan": "free", "userId": "user-1"]) == Evaluation(value: false, reason: .default))
+        #expect(flag.evaluate(["plan": "free", "userId": "user-1"]) == Evaluation(value: .bool(false), variant: "off", reason: .default))
         let inside = (0..<200).map { "u\($0)" }.filter { Bucketing.stickyBucket(flagID: "new-checkout", value: .string($0))! < 2500 }
         #expect(!inside.isEmpty)
         for user in inside {
@@ -136,12 +136,12 @@ struct EvaluationTests {
     }
 
     @Test func raisingThePercentageOnlyAddsUsers() {
-        let users: [JSONValue] = (0..<2000).map { .string("user-\($0)") } + (0..<500).map { .number(Double($0)) }
+        let users: [JSONValue] = (0..<2000).map { .string("user-\($0)") } + (0..<500).map { .number(JSONNumber(Double($0))) }
         var previous = Set<Int>()
         for percentage in [0, 1, 5, 10, 12.5, 25, 33.33, 50, 75, 99.99, 100] as [Double] {
             let rule = Rule.percentage(basisPoints: Int((percentage * 100).rounded()), attribute: "id")
             let flag = Flag(id: "rollout", active: true, rules: [[rule]])
-            let selected = Set(users.indices.filter { flag.evaluate(EvaluationContext(["id": users[$0]])).value })
+            let selected = Set(users.indices.filter { flag.evaluate(EvaluationContext(["id": users[$0]])).boolValue })
             #expect(previous.isSubset(of: selected), "raising to \(percentage)% removed users")
             previous = selected
         }
@@ -159,7 +159,7 @@ struct EvaluationTests {
 
     @Test func stickyBucketsSpreadEvenly() {
         let flag = Flag(id: "spread", active: true, rules: [[.percentage(basisPoints: 3000, attribute: "userId")]])
-        let selected = (0..<20_000).count { flag.evaluate(EvaluationContext(["userId": .string("user-\($0)")])).value }
+        let selected = (0..<20_000).count { flag.evaluate(EvaluationContext(["userId": .string("user-\($0)")])).boolValue }
         #expect((5_600...6_400).contains(selected))
     }
 
@@ -178,7 +178,7 @@ struct EvaluationTests {
         let result = Fixtures.decode(#"{"active": true, "rules": [[{"type": "%", "percentage": 50}]]}"#)
         #expect(result.warnings.count == 1)
         let flag = try #require(result.flag)
-        #expect(flag.evaluate(["userId": 1]).value)
+        #expect(flag.evaluate(["userId": 1]).boolValue)
         #expect(flag.evaluate(["userId": 2]).value == false)
     }
 }

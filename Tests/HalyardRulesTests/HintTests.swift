@@ -55,14 +55,14 @@ struct HintTests {
 struct EvaluationContextTests {
     @Test func manyAttributes() {
         var attributes: [String: JSONValue] = [:]
-        for index in 0..<300 { attributes["attribute-\(index)"] = .number(Double(index)) }
+        for index in 0..<300 { attributes["attribute-\(index)"] = .number(JSONNumber(Double(index))) }
         attributes["nothing"] = .null
         let context = EvaluationContext(attributes)
         #expect(context.attributes.count == 301)
         for index in stride(from: 0, to: 300, by: 7) {
             let flag = Flag(
-                id: "f", active: true, rules: [[.filter(attribute: "attribute-\(index)", operator: .equal, comparator: .number(Double(index)))]])
-            #expect(flag.evaluate(context).value)
+                id: "f", active: true, rules: [[.filter(attribute: "attribute-\(index)", operator: .equal, comparator: .number(JSONNumber(Double(index))))]])
+            #expect(flag.evaluate(context).boolValue)
         }
         let missing = Flag(id: "f", active: true, rules: [[.filter(attribute: "attribute-300", operator: .notEqual, comparator: 1)]])
         #expect(missing.evaluate(context).value == false)
@@ -73,6 +73,6 @@ struct EvaluationContextTests {
     @Test func emptyContext() {
         let context = EvaluationContext([:])
         #expect(Flag(id: "f", active: true, rules: [[.filter(attribute: "a", operator: .notEqual, comparator: 1)]]).evaluate(context).value == false)
-        #expect(Flag(id: "f", active: true, rules: [[.percentage(basisPoints: 10_000, attribute: nil)]]).evaluate(context).value)
+        #expect(Flag(id: "f", active: true, rules: [[.percentage(basisPoints: 10_000, attribute: nil)]]).evaluate(context).boolValue)
     }
 }

@@ -89,6 +89,6 @@ struct JSONWriterTests {
         var json = JSONWriter()
         json.double(number)
         #expect(json.text == expected)
-        #expect(JSONValue.number(number).jsonText == expected)
+        #expect(JSONValue.number(JSONNumber(number)).jsonText == expected)
     }
 }

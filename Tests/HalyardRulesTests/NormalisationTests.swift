@@ -56,7 +56,7 @@ struct NormalisationTests {
         #expect(any.flag?.hasSameTargeting(as: grouped) == true)
         #expect(absent.flag?.hasSameTargeting(as: grouped) == true)
         #expect(absent.warnings.map(\.pointer) == ["/rules"])
-        #expect(absent.flag?.evaluate([:]) == Evaluation(value: true, reason: .targetingMatch, matchedGroup: 1))
+        #expect(absent.flag?.evaluate([:]) == Evaluation(value: .bool(true), variant: "on", reason: .targetingMatch, matchedGroup: 1))
     }
 
     @Test func version02EmptyRules() {

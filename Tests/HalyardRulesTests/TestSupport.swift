@@ -22,11 +22,11 @@ enum Fixtures {
         let flag = Flag(id: "f", active: true, rules: [[.filter(attribute: "a", operator: op, comparator: comparator)]])
         var user: [String: JSONValue] = ["other": "x"]
         if let attribute { user["a"] = attribute }
-        return flag.evaluate(EvaluationContext(user)).value
+        return flag.evaluate(EvaluationContext(user)).boolValue
     }
 
     /// Whether a one-rule flag selects the user.
     static func selects(_ rule: Rule, flagID: String = "f", _ user: [String: JSONValue]) -> Bool {
-        Flag(id: flagID, active: true, rules: [[rule]]).evaluate(EvaluationContext(user)).value
+        Flag(id: flagID, active: true, rules: [[rule]]).evaluate(EvaluationContext(user)).boolValue
     }
 }

@@ -74,7 +74,8 @@ struct OFREPTests {
                 #expect(json["key"] as? String == key)
                 #expect(json["value"] as? Bool == value, "\(key) \(context)")
                 #expect(json["reason"] as? String == reason, "\(key) \(context)")
-                #expect(json["variant"] as? String == (value ? "on" : "off"))
+                // A boolean flag's variants are `on` (`!baseState`, the selected users) and `off` (`baseState`), DESIGN §1.
+                #expect(json["variant"] as? String == (reason == "TARGETING_MATCH" ? "on" : "off"))
                 #expect((json["metadata"] as? [String: Any])?["commit"] as? String == head)
             }
             // Scalar flag metadata is passed on; nested values are left out and `commit` is the served commit.
@@ -172,7 +173,7 @@ struct OFREPTests {
             #expect(flags.map { $0["key"] as? String } == ["beta", "dark-mode", "legacy-search", "new-checkout"])
             #expect(flags.map { $0["value"] as? Bool } == [true, true, true, true])
             #expect(flags.map { $0["reason"] as? String } == ["TARGETING_MATCH", "TARGETING_MATCH", "DISABLED", "TARGETING_MATCH"])
-            #expect(flags.allSatisfy { $0["variant"] as? String == "on" })
+            #expect(flags.map { $0["variant"] as? String } == ["on", "on", "off", "on"])
             #expect(json["metadata"] as? [String: String] == ["environment": "production", "commit": head])
             let streams = json["eventStreams"] as? [[String: Any]] ?? []
             #expect(streams.count == 1)

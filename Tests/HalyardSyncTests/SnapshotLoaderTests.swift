@@ -23,7 +23,7 @@ struct SnapshotLoaderTests {
         #expect(snapshot.environments["staging"]?.sortedIDs == ["a", "b"])
         #expect(snapshot.flagCount == 3)
         let flag = try #require(snapshot.environments["production"]?.flag("a"))
-        #expect(flag.evaluate(EvaluationContext(["customer": .string("disney")])).value)
+        #expect(flag.evaluate(EvaluationContext(["customer": .string("disney")])).value == true)
     }
 
     @Test func testIncrementalLoadMatchesAFullLoad() throws {

@@ -51,7 +51,7 @@ struct PreparedAttribute: Sendable {
             }
         case .number(let number):
             isScalar = true
-            scalar = Scalar(number: number)
+            scalar = Scalar(number: number.double)
             hasItems = false
         case .bool(let flag):
             isScalar = true

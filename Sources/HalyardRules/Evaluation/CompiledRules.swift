@@ -35,13 +35,16 @@ final class CompiledRules: @unchecked Sendable {
         rules.deallocate()
     }
 
-    /// The index of the first group whose rules are all true, if any.
+    /// Whether there are no groups at all (`"rules": []`).
+    var isEmpty: Bool { groupEnds.isEmpty }
+
+    /// The index of the first group at or after `first` whose rules are all true, if any.
     @inline(__always)
-    func firstMatchingGroup(_ context: EvaluationContext) -> Int? {
+    func firstMatchingGroup(_ context: EvaluationContext, from first: Int = 0) -> Int? {
         let table = context.table
         let base = rules.baseAddress!
-        var start = 0
-        for group in groupEnds.indices {
+        var start = first == 0 ? 0 : groupEnds[first - 1]
+        for group in first..<groupEnds.count {
             let end = groupEnds[group]
             var index = start
             while index < end, CompiledRule.matches(base + index, table) { index += 1 }
@@ -128,7 +131,7 @@ struct CompiledRule: Sendable {
                 kind = .semaphore
                 semaphoreKey = basisPoints
                 let percentage = Double(basisPoints) / 100
-                LuceeJSON.deterministicString(["type": "%", "percentage": .number(percentage)], into: &ruleText)
+                LuceeJSON.deterministicString(["type": "%", "percentage": .number(JSONNumber(percentage))], into: &ruleText)
                 threshold = percentage / 100
             }
         }

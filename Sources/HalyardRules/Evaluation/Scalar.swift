@@ -63,7 +63,7 @@ struct Scalar: Sendable, Equatable {
     init?(_ value: JSONValue) {
         switch value {
         case .string(let string): self.init(string: string)
-        case .number(let number): self.init(number: number)
+        case .number(let number): self.init(number: number.double)
         case .bool(let bool): self.init(bool: bool)
         case .null, .array, .object: return nil
         }

@@ -81,7 +81,7 @@ enum StickyText {
             }
             return true
         case .number(let number):
-            combine(number: number, into: &hasher)
+            combine(number: number.double, into: &hasher)
             return true
         case .bool(let flag):
             hasher.combine((flag ? "true" : "false").utf8)

@@ -35,7 +35,7 @@ enum LuceeJSON {
         case .bool(let flag):
             out.append(contentsOf: (flag ? "true" : "false").utf8)
         case .number(let number):
-            out.append(contentsOf: LuceeNumberFormat.format(number).utf8)
+            out.append(contentsOf: LuceeNumberFormat.format(number.double).utf8)
         case .string(let string):
             writeString(string, into: &out)
         case .array(let elements):

@@ -8,7 +8,7 @@ extension JSONValue: Codable {
         } else if let flag = try? container.decode(Bool.self) {
             self = .bool(flag)
         } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
+            self = .number(JSONNumber(number))
         } else if let string = try? container.decode(String.self) {
             self = .string(string)
         } else if let elements = try? container.decode([JSONValue].self) {
@@ -24,7 +24,7 @@ extension JSONValue: Codable {
         switch self {
         case .null: try container.encodeNil()
         case .bool(let flag): try container.encode(flag)
-        case .number(let number): try container.encode(number)
+        case .number(let number): try container.encode(number.double)
         case .string(let string): try container.encode(string)
         case .array(let elements): try container.encode(elements)
         case .object(let members): try container.encode(members)

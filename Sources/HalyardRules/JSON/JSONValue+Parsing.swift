@@ -348,7 +348,7 @@ struct JSONParser {
 
     // MARK: - Numbers
 
-    private mutating func parseNumber() throws(Failure) -> Double {
+    private mutating func parseNumber() throws(Failure) -> JSONNumber {
         let start = index
         var isInteger = true
         if bytes[index] == UInt8(ascii: "-") {
@@ -389,12 +389,13 @@ struct JSONParser {
             for byte in text {
                 if byte == UInt8(ascii: "-") { negative = true } else { magnitude = magnitude * 10 + Int64(byte - UInt8(ascii: "0")) }
             }
-            return negative ? -Double(magnitude) : Double(magnitude)
+            if negative, magnitude == 0 { return JSONNumber(-0.0, text: text) }
+            return JSONNumber(negative ? -Double(magnitude) : Double(magnitude))
         }
         guard let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite else {
             throw Failure(offset: start, message: "the number is out of range")
         }
-        return value
+        return JSONNumber(value, text: text)
     }
 
     // MARK: - Helpers

@@ -1,8 +1,9 @@
 /// A JSON value as Halyard sees it.
 ///
 /// Flag files, user attributes and API bodies are all plain JSON, so the rules engine works on this small,
-/// value-typed tree instead of `Any` or Foundation's `JSONSerialization`. Numbers are `Double`s, as in
-/// JavaScript and in Semaphore's Lucee runtime; object keys are unordered (``jsonText`` sorts them).
+/// value-typed tree instead of `Any` or Foundation's `JSONSerialization`. Numbers compare as `Double`s, as in
+/// JavaScript and in Semaphore's Lucee runtime, and keep the exact form they were written in (``JSONNumber``); object
+/// keys are unordered (``jsonText`` sorts them).
 ///
 /// ```swift
 /// let user: JSONValue = ["userId": "u-42", "plan": "enterprise", "age": 37]
@@ -13,8 +14,8 @@ public enum JSONValue: Sendable, Hashable {
     case null
     /// `true` or `false`.
     case bool(Bool)
-    /// A number; JSON has one number type, held as a `Double`.
-    case number(Double)
+    /// A number: a `Double`, with its exact written form where that says more (``JSONNumber``).
+    case number(JSONNumber)
     /// A string.
     case string(String)
     /// An array, in order.
@@ -34,7 +35,7 @@ extension JSONValue {
 
     /// The number, if this value is a number.
     public var numberValue: Double? {
-        if case .number(let value) = self { return value }
+        if case .number(let value) = self { return value.double }
         return nil
     }
 
@@ -95,12 +96,12 @@ extension JSONValue: ExpressibleByBooleanLiteral {
 
 extension JSONValue: ExpressibleByIntegerLiteral {
     /// Creates a number from an integer literal.
-    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    public init(integerLiteral value: Int) { self = .number(JSONNumber(Double(value))) }
 }
 
 extension JSONValue: ExpressibleByFloatLiteral {
     /// Creates a number.
-    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(floatLiteral value: Double) { self = .number(JSONNumber(value)) }
 }
 
 extension JSONValue: ExpressibleByStringLiteral {

@@ -187,7 +187,7 @@ extension JSONWriter {
         case .bool(let flag):
             bytes.append(contentsOf: (flag ? "true" : "false").utf8)
         case .number(let number):
-            appendNumber(number, to: &bytes)
+            number.append(to: &bytes)
         case .string(let string):
             appendQuoted(string, to: &bytes)
         case .array(let elements):

@@ -1,13 +1,13 @@
 /// A validated, normalised flag, compiled once for fast evaluation.
 ///
 /// A `Flag` holds the flag file's meaning, not its text: rules are in the 1.0 grouped form (0.2 files are
-/// normalised), `name` defaults to the id and `baseState` to `false`. Two files that differ only in formatting, key
-/// order or syntax version decode to equal flags. The rules are also compiled (see ``evaluate(_:)``), once, in `init`.
+/// normalised), `name` defaults to the id and `baseState` to `false`. A flag is boolean or typed (``Targeting``).
+/// Two files that differ only in formatting, key order or syntax version decode to equal flags. The rules are also compiled (see ``evaluate(_:)``), once, in `init`.
 ///
 /// ```swift
 /// let result = FlagDecoder.decode(bytes, id: "new-checkout", file: "flags/production/new-checkout.json")
 /// if let flag = result.flag {
-///     let on = flag.evaluate(EvaluationContext(["plan": "enterprise"])).value
+///     let value = flag.evaluate(EvaluationContext(["plan": "enterprise"])).value  // true, or "one-page"
 /// }
 /// ```
 public struct Flag: Sendable {
@@ -17,18 +17,17 @@ public struct Flag: Sendable {
     public let name: String
     /// Free text; empty when the file has none.
     public let description: String
-    /// Whether targeting is on. An inactive flag gives every user `baseState`.
+    /// Whether targeting is on. An inactive flag gives every user `baseState` (typed flags: `defaultVariant`).
     public let active: Bool
-    /// The value for users whom no rule group selects; selected users get `!baseState`.
-    public let baseState: Bool
-    /// Rule groups: a user is selected when every rule of some group is true. `[]` selects nobody, `[[]]` everybody.
-    public let rules: [[Rule]]
+    /// What the flag serves to whom: boolean or typed.
+    public let targeting: Targeting
     /// Free-form data that never affects evaluation.
     public let metadata: [String: JSONValue]
 
     private let compiled: CompiledRules
+    private let outcomes: CompiledOutcomes
 
-    /// Creates and compiles a flag. The rules are taken as they are; ``FlagDecoder`` is what validates files.
+    /// Creates and compiles a boolean flag. The rules are taken as they are; ``FlagDecoder`` is what validates files.
     public init(
         id: String,
         name: String? = nil,
@@ -38,22 +37,76 @@ public struct Flag: Sendable {
         rules: [[Rule]],
         metadata: [String: JSONValue] = [:]
     ) {
+        self.init(id: id, name: name, description: description, active: active, targeting: .boolean(baseState: baseState, rules: rules), metadata: metadata)
+    }
+
+    /// Creates and compiles a typed flag. The variants and groups are taken as they are; ``FlagDecoder`` is what
+    /// validates files (every name that `defaultVariant`, `serve` and `split` use must be a variant).
+    public init(
+        id: String,
+        name: String? = nil,
+        description: String = "",
+        active: Bool,
+        variants: Variants,
+        defaultVariant: String,
+        groups: [RuleGroup],
+        metadata: [String: JSONValue] = [:]
+    ) {
+        self.init(
+            id: id, name: name, description: description, active: active,
+            targeting: .typed(variants: variants, defaultVariant: defaultVariant, groups: groups), metadata: metadata)
+    }
+
+    /// Creates and compiles a flag of either kind.
+    public init(id: String, name: String? = nil, description: String = "", active: Bool, targeting: Targeting, metadata: [String: JSONValue] = [:]) {
         self.id = id
         self.name = name ?? id
         self.description = description
         self.active = active
-        self.baseState = baseState
-        self.rules = rules
+        self.targeting = targeting
         self.metadata = metadata
-        self.compiled = CompiledRules(flagID: id, rules: rules)
+        switch targeting {
+        case .boolean(let baseState, let rules):
+            compiled = CompiledRules(flagID: id, rules: rules)
+            outcomes = CompiledOutcomes(baseState: baseState)
+        case .typed(let variants, let defaultVariant, let groups):
+            compiled = CompiledRules(flagID: id, rules: groups.map(\.when))
+            outcomes = CompiledOutcomes(flagID: id, variants: variants, defaultVariant: defaultVariant, groups: groups)
+        }
     }
 
-    /// Whether the two flags evaluate the same for every user: same `active`, `baseState` and normalised `rules`
-    /// (DESIGN §4 "changed").
+    /// Whether this is a typed flag (it has `variants`).
+    public var isTyped: Bool {
+        if case .typed = targeting { return true }
+        return false
+    }
+
+    /// A boolean flag's `baseState`; `false` for a typed flag, which has `defaultVariant` instead.
+    public var baseState: Bool {
+        if case .boolean(let baseState, _) = targeting { return baseState }
+        return false
+    }
+
+    /// A boolean flag's rule groups; `[]` for a typed flag, whose groups are in ``targeting``.
+    public var rules: [[Rule]] {
+        if case .boolean(_, let rules) = targeting { return rules }
+        return []
+    }
+
+    /// The number of rule groups, of either kind.
+    public var groupCount: Int {
+        switch targeting {
+        case .boolean(_, let rules): rules.count
+        case .typed(_, _, let groups): groups.count
+        }
+    }
+
+    /// Whether the two flags evaluate the same for every user: same `active` and targeting (`baseState` and normalised
+    /// `rules`, or `variants`, `defaultVariant` and groups), DESIGN §4 "changed".
     ///
     /// Sticky `%` buckets depend on the flag id too, so compare flags with the same id.
     public func hasSameTargeting(as other: Flag) -> Bool {
-        active == other.active && baseState == other.baseState && rules == other.rules
+        active == other.active && targeting == other.targeting
     }
 
     /// Whether the two flags have the same name, description and metadata (DESIGN §4 "metadataChanged").
@@ -61,33 +114,48 @@ public struct Flag: Sendable {
         name == other.name && description == other.description && metadata == other.metadata
     }
 
-    /// The normalised form for the HTTP API:
-    /// `{"id", "name", "description", "active", "baseState", "rules", "metadata"}`, with `rules` in the 1.0 grouped
-    /// form and percentages as numbers (`25`, `12.5`).
+    /// The normalised form for the HTTP API. A boolean flag is
+    /// `{"id", "name", "description", "active", "baseState", "rules", "metadata"}` with `rules` in the 1.0 grouped form
+    /// and percentages as numbers (`25`, `12.5`); a typed flag has `variants` and `defaultVariant` instead of
+    /// `baseState`, and `rules` as group objects (`{"when": [...], "serve": name}` or `{"when": [...], "split": {...}}`).
     public var normalizedJSON: JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "id": .string(id),
             "name": .string(name),
             "description": .string(description),
             "active": .bool(active),
-            "baseState": .bool(baseState),
-            "rules": .array(rules.map { group in .array(group.map(\.jsonValue)) }),
             "metadata": .object(metadata),
-        ])
+        ]
+        switch targeting {
+        case .boolean(let baseState, let rules):
+            members["baseState"] = .bool(baseState)
+            members["rules"] = .array(rules.map { group in .array(group.map(\.jsonValue)) })
+        case .typed(let variants, let defaultVariant, let groups):
+            members["variants"] = .object(variants.values)
+            members["defaultVariant"] = .string(defaultVariant)
+            members["rules"] = .array(groups.map(\.jsonValue))
+        }
+        return .object(members)
     }
 
-    /// Evaluates the flag for one user (DESIGN §2).
+    /// Evaluates the flag for one user (DESIGN §2): the value, the variant and why.
     ///
-    /// An inactive flag gives `baseState` (``Evaluation/Reason/disabled``); otherwise the first group whose rules are
-    /// all true gives `!baseState` (``Evaluation/Reason/targetingMatch``), and no matching group gives `baseState`
-    /// (``Evaluation/Reason/default``).
+    /// An inactive flag gives `baseState` / `defaultVariant` (``Evaluation/Reason/disabled``); an active flag without
+    /// groups gives the same (``Evaluation/Reason/staticValue``). Otherwise the first group whose rules are all true
+    /// decides: a boolean flag's user gets `!baseState` and a typed flag's the served variant
+    /// (``Evaluation/Reason/targetingMatch``) or the split's (``Evaluation/Reason/split``). A split group whose
+    /// attribute the user lacks does not match, and evaluation goes on with the next group. No matching group gives
+    /// the default (``Evaluation/Reason/default``).
     @inline(__always)
     public func evaluate(_ context: EvaluationContext) -> Evaluation {
-        guard active else { return Evaluation(value: baseState, reason: .disabled) }
-        if let group = compiled.firstMatchingGroup(context) {
-            return Evaluation(value: !baseState, reason: .targetingMatch, matchedGroup: group)
+        guard active else { return outcomes.fallback(.disabled) }
+        if compiled.isEmpty { return outcomes.fallback(.staticValue) }
+        var start = 0
+        while let group = compiled.firstMatchingGroup(context, from: start) {
+            if let evaluation = outcomes.outcome(of: group, context) { return evaluation }
+            start = group + 1
         }
-        return Evaluation(value: baseState, reason: .default)
+        return outcomes.fallback(.default)
     }
 }
 
@@ -101,7 +169,6 @@ extension Flag: Hashable {
     public func hash(into hasher: inout Hasher) {
         hasher.combine(id)
         hasher.combine(active)
-        hasher.combine(baseState)
-        hasher.combine(rules)
+        hasher.combine(targeting)
     }
 }

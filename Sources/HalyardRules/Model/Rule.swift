@@ -29,7 +29,7 @@ extension Rule {
         case .filter(let attribute, let op, let comparator):
             return ["type": "filter", "attribute": .string(attribute), "operator": .string(op.rawValue), "comparator": comparator]
         case .percentage(let basisPoints, let attribute):
-            var members: [String: JSONValue] = ["type": "%", "percentage": .number(Double(basisPoints) / 100)]
+            var members: [String: JSONValue] = ["type": "%", "percentage": .number(JSONNumber(Double(basisPoints) / 100))]
             if let attribute { members["attribute"] = .string(attribute) }
             return .object(members)
         }

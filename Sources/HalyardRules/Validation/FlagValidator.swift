@@ -4,6 +4,7 @@
 /// ``Diagnostic`` with its JSON pointer. The returned flag is meaningful only when ``hasErrors`` is `false`.
 struct FlagValidator {
     static let flagKeys = ["name", "description", "active", "baseState", "rules", "metadata", "matchRules"]
+    static let typedFlagKeys = ["name", "description", "active", "variants", "defaultVariant", "rules", "metadata"]
     static let ruleTypes = ["everybody", "nobody", "filter", "%"]
     static let allRuleKeys = ["type", "attribute", "operator", "comparator", "percentage"]
 
@@ -22,21 +23,31 @@ struct FlagValidator {
                 hint: #"start from {"active": true, "rules": []}"#)
             return nil
         }
-        for key in members.keys.sorted() where !Self.flagKeys.contains(key) {
-            unknownKey(key, at: JSONPointer.appending(key, to: ""), candidates: Self.flagKeys, context: "a flag")
+        let isTyped = members["variants"] != nil
+        let keys = isTyped ? Self.typedFlagKeys : Self.flagKeys
+        for key in members.keys.sorted() where !keys.contains(key) {
+            let pointer = JSONPointer.appending(key, to: "")
+            switch (isTyped, key) {
+            case (true, "baseState"):
+                error(pointer, #""baseState" is not allowed with "variants""#, hint: #"a typed flag serves "defaultVariant" where a boolean flag serves baseState; remove "baseState""#)
+            case (true, "matchRules"):
+                error(pointer, #""matchRules" is not allowed with "variants""#, hint: #"a typed flag's rules are groups {"when": [...], "serve": name}; remove "matchRules""#)
+            case (false, "defaultVariant"):
+                error(pointer, #""defaultVariant" needs "variants""#, hint: #"add "variants": {name: value, ...}, or remove "defaultVariant" for a boolean flag"#)
+            default:
+                unknownKey(key, at: pointer, candidates: keys, context: isTyped ? "a typed flag" : "a flag")
+            }
         }
         let name = string(members["name"], at: "/name", key: "name") ?? id
         let description = string(members["description"], at: "/description", key: "description") ?? ""
         let active = requiredBool(members["active"], key: "active", hint: #"add "active": true to turn targeting on, or false"#)
-        let baseState = members["baseState"].map { bool($0, at: "/baseState", key: "baseState") ?? false } ?? false
-        var metadata: [String: JSONValue] = [:]
-        if let value = members["metadata"] {
-            if case .object(let object) = value {
-                metadata = object
-            } else {
-                error("/metadata", "\"metadata\" must be an object, not \(value.typeDescription)", hint: #"write "metadata": {"owner": "team"}"#)
-            }
+        if isTyped {
+            let metadata = self.metadata(members["metadata"])
+            guard let targeting = typedTargeting(members), let active, !hasErrors else { return nil }
+            return Flag(id: id, name: name, description: description, active: active, targeting: targeting, metadata: metadata)
         }
+        let baseState = members["baseState"].map { bool($0, at: "/baseState", key: "baseState") ?? false } ?? false
+        let metadata = self.metadata(members["metadata"])
         let matchRules = self.matchRules(members["matchRules"])
         var rules: [[Rule]] = []
         if let value = members["rules"] {
@@ -46,6 +57,13 @@ struct FlagValidator {
         }
         guard let active, !hasErrors else { return nil }
         return Flag(id: id, name: name, description: description, active: active, baseState: baseState, rules: rules, metadata: metadata)
+    }
+
+    private mutating func metadata(_ value: JSONValue?) -> [String: JSONValue] {
+        guard let value else { return [:] }
+        if case .object(let object) = value { return object }
+        error("/metadata", "\"metadata\" must be an object, not \(value.typeDescription)", hint: #"write "metadata": {"owner": "team"}"#)
+        return [:]
     }
 
     private enum MatchRules {
@@ -78,6 +96,17 @@ struct FlagValidator {
                 hint: #"write "rules": [[{"type": "everybody"}]]"#)
             return []
         }
+        var hasTypedGroups = false
+        for (index, element) in elements.enumerated() {
+            guard let members = element.objectValue, members["type"] == nil,
+                members["when"] != nil || members["serve"] != nil || members["split"] != nil
+            else { continue }
+            hasTypedGroups = true
+            error(
+                JSONPointer.appending(index, to: "/rules"), #"a rule group with "when", "serve" or "split" needs "variants""#,
+                hint: #"add "variants" and "defaultVariant" to make a typed flag, or write a boolean flag's group as an array of rules"#)
+        }
+        if hasTypedGroups { return [] }
         let isFlat = elements.isEmpty ? matchRulesPresent : elements.allSatisfy { $0.objectValue != nil }
         if isFlat {
             var flat: [Rule] = []
@@ -117,7 +146,7 @@ struct FlagValidator {
         return groups
     }
 
-    private mutating func rule(_ value: JSONValue, at pointer: String) -> Rule? {
+    mutating func rule(_ value: JSONValue, at pointer: String) -> Rule? {
         guard case .object(let members) = value else {
             var hint: String?
             if case .string(let text) = value, Self.ruleTypes.contains(text.lowercased()) {
@@ -283,8 +312,8 @@ struct FlagValidator {
         return .percentage(basisPoints: basisPoints, attribute: attribute)
     }
 
-    private mutating func basisPoints(_ value: JSONValue, at pointer: String) -> Int? {
-        guard case .number(let percentage) = value else {
+    mutating func basisPoints(_ value: JSONValue, at pointer: String) -> Int? {
+        guard case .number(let number) = value else {
             var hint: String?
             if case .string(let text) = value, let number = NumericText.value(of: text.hasSuffix("%") ? String(text.dropLast()) : text) {
                 hint = "write \(JSONNumberFormatting.shortest(number)) without quotes"
@@ -292,6 +321,7 @@ struct FlagValidator {
             error(pointer, "\"percentage\" must be a number, not \(value.typeDescription)", hint: hint)
             return nil
         }
+        let percentage = number.double
         guard percentage >= 0, percentage <= 100 else {
             error(pointer, "\"percentage\" must be between 0 and 100, not \(JSONNumberFormatting.shortest(percentage))", hint: nil)
             return nil
@@ -306,7 +336,7 @@ struct FlagValidator {
         return basisPoints
     }
 
-    private mutating func attributeName(_ value: JSONValue?, at pointer: String, required: Bool) -> String? {
+    mutating func attributeName(_ value: JSONValue?, at pointer: String, required: Bool) -> String? {
         guard let value else {
             if required {
                 error(pointer, "missing required key \"attribute\"", hint: #"name the user attribute to compare, e.g. "attribute": "plan""#)
@@ -328,7 +358,7 @@ struct FlagValidator {
 
     // MARK: - Values
 
-    private mutating func string(_ value: JSONValue?, at pointer: String, key: String) -> String? {
+    mutating func string(_ value: JSONValue?, at pointer: String, key: String) -> String? {
         guard let value else { return nil }
         if case .string(let text) = value { return text }
         error(pointer, "\"\(key)\" must be a string, not \(value.typeDescription)", hint: nil)
@@ -348,7 +378,7 @@ struct FlagValidator {
         var hint: String?
         if case .string(let text) = value, ["true", "false"].contains(text.lowercased()) {
             hint = "write \(text.lowercased()) without quotes"
-        } else if case .number(let number) = value, number == 0 || number == 1 {
+        } else if let number = value.numberValue, number == 0 || number == 1 {
             hint = "write \(number == 1 ? "true" : "false")"
         }
         error(pointer, "\"\(key)\" must be true or false, not \(value.typeDescription)", hint: hint)
@@ -357,9 +387,9 @@ struct FlagValidator {
 
     // MARK: - Diagnostics
 
-    private var errorCount: Int { diagnostics.count { $0.severity == .error } }
+    var errorCount: Int { diagnostics.count { $0.severity == .error } }
 
-    private mutating func unknownKey(_ key: String, at pointer: String, candidates: [String], context: String) {
+    mutating func unknownKey(_ key: String, at pointer: String, candidates: [String], context: String) {
         let hint: String
         if key == "id" && candidates.contains("name") {
             hint = "the flag id is the file name; remove \"id\""
@@ -371,12 +401,12 @@ struct FlagValidator {
         error(pointer, "unknown key \"\(key)\"", hint: hint)
     }
 
-    private mutating func error(_ pointer: String, _ message: String, hint: String?) {
+    mutating func error(_ pointer: String, _ message: String, hint: String?) {
         hasErrors = true
         diagnostics.append(Diagnostic(severity: .error, file: file, pointer: pointer, message: message, hint: hint))
     }
 
-    private mutating func warning(_ pointer: String, _ message: String, hint: String?) {
+    mutating func warning(_ pointer: String, _ message: String, hint: String?) {
         diagnostics.append(Diagnostic(severity: .warning, file: file, pointer: pointer, message: message, hint: hint))
     }
 }

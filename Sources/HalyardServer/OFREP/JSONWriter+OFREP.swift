@@ -18,11 +18,11 @@ extension JSONWriter {
         key("key")
         string(flagKey)
         key("value")
-        bool(evaluation.value)
+        json(evaluation.value)
         key("reason")
         string(evaluation.reason.rawValue)
         key("variant")
-        string(evaluation.value ? "on" : "off")
+        string(evaluation.variant)
         key("metadata")
         objectStart()
         if !flag.metadata.isEmpty {

@@ -59,12 +59,12 @@ extension HTTPAPI {
             var seen = Set<String>(minimumCapacity: requested.count > 1 ? requested.count : 0)
             for id in requested where requested.count == 1 || seen.insert(id).inserted {
                 json.key(id)
-                json.bool(environment.flags[id]?.flag.evaluate(context).value ?? false)
+                json.json(environment.flags[id]?.flag.evaluate(context).value ?? .bool(false))
             }
         } else {
             for id in environment.sortedIDs {
                 json.key(id)
-                json.bool(environment.flags[id]!.flag.evaluate(context).value)
+                json.json(environment.flags[id]!.flag.evaluate(context).value)
             }
         }
         json.objectEnd()

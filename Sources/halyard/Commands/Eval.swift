@@ -63,24 +63,42 @@ struct Eval: ParsableCommand {
                 throw CLIError("\(file.path) is invalid; run `halyard validate`")
             }
             let evaluation = compiled.evaluate(EvaluationContext(user))
-            print(evaluation.value ? "true" : "false")
+            print(evaluation.value.jsonText)
             if explain {
-                print("reason: \(evaluation.reason.rawValue)")
-                switch evaluation.reason {
-                case .disabled:
-                    print("the flag is inactive, so every user gets baseState (\(compiled.baseState))")
-                case .targetingMatch:
-                    let group = (evaluation.matchedGroup ?? 0) + 1
-                    print("rule group \(group) of \(compiled.rules.count) matched, so the user gets !baseState (\(!compiled.baseState))")
-                case .default:
-                    print(
-                        "no rule group matched (\(compiled.rules.count) group\(compiled.rules.count == 1 ? "" : "s")), so the user gets baseState (\(compiled.baseState))"
-                    )
-                case .flagNotFound:
-                    break
-                }
+                for line in Self.explanation(of: evaluation, flag: compiled) { print(line) }
             }
         }
+    }
+
+    /// The lines `--explain` prints after the value: the variant, the reason and, in words, why.
+    static func explanation(of evaluation: Evaluation, flag: HalyardRules.Flag) -> [String] {
+        var lines = ["variant: \(evaluation.variant ?? "none")", "reason: \(evaluation.reason.rawValue)"]
+        let served = evaluation.variant.map { "`\($0)` (\(evaluation.value.jsonText))" } ?? evaluation.value.jsonText
+        let fallback = flag.isTyped ? "the default variant \(served)" : "baseState (\(flag.baseState))"
+        let groups = flag.groupCount
+        let group = (evaluation.matchedGroup ?? 0) + 1
+        switch evaluation.reason {
+        case .disabled:
+            lines.append("the flag is inactive, so every user gets \(fallback)")
+        case .staticValue:
+            lines.append("the flag has no rule groups, so every user gets \(fallback)")
+        case .targetingMatch:
+            if flag.isTyped {
+                lines.append("group: \(group) of \(groups)")
+                lines.append("rule group \(group) of \(groups) matched and serves \(served)")
+            } else {
+                lines.append("group: \(group) of \(groups)")
+                lines.append("rule group \(group) of \(groups) matched, so the user gets !baseState (\(!flag.baseState))")
+            }
+        case .split:
+            lines.append("group: \(group) of \(groups)")
+            lines.append("rule group \(group) of \(groups) matched and its split chose \(served)")
+        case .default:
+            lines.append("no rule group matched (\(groups) group\(groups == 1 ? "" : "s")), so the user gets \(fallback)")
+        case .flagNotFound:
+            break
+        }
+        return lines
     }
 
     /// Builds the user's attributes from `--context` and `--attr` options.

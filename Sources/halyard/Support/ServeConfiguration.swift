@@ -331,8 +331,8 @@ struct ServeConfiguration: Sendable {
         case .bool(let bool):
             return .bool(bool)
         case .number(let number):
-            if number.rounded() == number, let integer = Int(exactly: number) { return .int(integer) }
-            return .double(number)
+            if number.isInteger, let integer = number.int64.flatMap({ Int(exactly: $0) }) { return .int(integer) }
+            return .double(number.double)
         case .array(let items):
             let strings: [String] = try items.map {
                 guard case .string(let string) = $0 else {

@@ -1,0 +1,111 @@
+/// What each rule group of a flag gives, and what the flag gives when no group decides, ready to evaluate.
+///
+/// Boolean flags give `!baseState` (variant `on`) for any matching group and `baseState` (`off`) otherwise. Typed
+/// flags serve a variant or split between several; variant names and values are looked up once, here, so that an
+/// evaluation only copies references out of arrays.
+struct CompiledOutcomes: Sendable {
+    private enum Outcome: Sendable {
+        case serve(Int)
+        case split(CompiledSplit)
+    }
+
+    private let names: [String]
+    private let values: [JSONValue]
+    /// The variant given when no group decides, when the flag is inactive and when it has no groups.
+    private let fallbackIndex: Int
+    /// The variant a boolean flag's matching group gives; unused by typed flags.
+    private let matchIndex: Int
+    /// Per group, for typed flags; empty for boolean flags.
+    private let outcomes: [Outcome]
+
+    /// A boolean flag's outcomes: `on` is `!baseState`, `off` is `baseState`.
+    init(baseState: Bool) {
+        names = ["on", "off"]
+        values = [.bool(!baseState), .bool(baseState)]
+        matchIndex = 0
+        fallbackIndex = 1
+        outcomes = []
+    }
+
+    /// A typed flag's outcomes. Names that are not variants (which the decoder rejects) serve the default.
+    init(flagID: String, variants: Variants, defaultVariant: String, groups: [RuleGroup]) {
+        names = variants.names
+        values = variants.names.map { variants.values[$0]! }
+        var indexByName: [String: Int] = [:]
+        for (index, name) in names.enumerated() { indexByName[name] = index }
+        let fallback = indexByName[defaultVariant] ?? 0
+        fallbackIndex = fallback
+        matchIndex = fallback
+        var prefix = MurmurHash3x86_32()
+        prefix.combine(flagID.utf8)
+        prefix.combine(UInt8(ascii: ":"))
+        outcomes = groups.map { group in
+            switch group.outcome {
+            case .serve(let name):
+                return .serve(indexByName[name] ?? fallback)
+            case .split(let split):
+                return .split(CompiledSplit(split, prefix: prefix, indexByName: indexByName, fallback: fallback))
+            }
+        }
+        precondition(!names.isEmpty, "a typed flag has at least one variant")
+    }
+
+    /// The evaluation when no group decides, with the given reason.
+    @inline(__always)
+    func fallback(_ reason: Evaluation.Reason) -> Evaluation {
+        Evaluation(value: values[fallbackIndex], variant: names[fallbackIndex], reason: reason)
+    }
+
+    /// The evaluation that a matching group gives, or `nil` when it is a split and the user lacks its attribute.
+    @inline(__always)
+    func outcome(of group: Int, _ context: EvaluationContext) -> Evaluation? {
+        guard !outcomes.isEmpty else {
+            return Evaluation(value: values[matchIndex], variant: names[matchIndex], reason: .targetingMatch, matchedGroup: group)
+        }
+        switch outcomes[group] {
+        case .serve(let index):
+            return Evaluation(value: values[index], variant: names[index], reason: .targetingMatch, matchedGroup: group)
+        case .split(let split):
+            guard let index = split.variantIndex(context) else { return nil }
+            return Evaluation(value: values[index], variant: names[index], reason: .split, matchedGroup: group)
+        }
+    }
+}
+
+/// A split ready to evaluate: the attribute, the hash state after `"<flagId>:"`, and the bucket ranges.
+struct CompiledSplit: Sendable {
+    private let key: AttributeKey
+    private let prefix: MurmurHash3x86_32
+    /// For each allocation, the bucket just past its range, in order.
+    private let ends: [UInt32]
+    /// For each allocation, its variant's index.
+    private let variants: [Int]
+
+    init(_ split: Split, prefix: MurmurHash3x86_32, indexByName: [String: Int], fallback: Int) {
+        key = AttributeKey(split.attribute)
+        self.prefix = prefix
+        var end = 0
+        var ends: [UInt32] = []
+        for allocation in split.allocations {
+            end += min(max(allocation.basisPoints, 0), 10_000)
+            ends.append(UInt32(min(end, 10_000)))
+        }
+        self.ends = ends
+        variants = split.allocations.map { indexByName[$0.variant] ?? fallback }
+    }
+
+    /// The index of the user's variant, or `nil` when the attribute is missing, null, an array or an object (or the
+    /// allocations do not cover the user's bucket, which the decoder rules out).
+    @inline(__always)
+    func variantIndex(_ context: EvaluationContext) -> Int? {
+        let found: Int?? = withUnsafePointer(to: key) { key in
+            guard let attribute = context.table.attribute(key) else { return nil }
+            var hasher = prefix
+            guard StickyText.combine(attribute.pointee.value, into: &hasher) else { return nil }
+            let bucket = hasher.finalize() % 10_000
+            for index in ends.indices where bucket < ends[index] { return .some(variants[index]) }
+            return .some(nil)
+        }
+        return found ?? nil
+    }
+}
