@@ -29,6 +29,30 @@ public enum FlagDecoder {
         decode(Array(text.utf8), id: id, file: file)
     }
 
+    /// Decodes a flag in the normalised form of the HTTP API (``Flag/normalizedJSON``), as a client reads it from
+    /// `GET /v1/environments/{env}/flags`: the file format plus its `"id"`. The id comes from `"id"`, or from `id`
+    /// when the object has none; validation is the same as for a file.
+    ///
+    /// - Parameters:
+    ///   - value: The flag object.
+    ///   - id: The id to use when `value` has no `"id"` member (the key of the `flags` object).
+    ///   - source: What diagnostics name, e.g. the URL the flags came from.
+    public static func decode(normalized value: JSONValue, id: String, source: String) -> FlagDecodingResult {
+        guard case .object(var members) = value else {
+            return failure(file: source, message: "a flag must be a JSON object, not \(value.typeDescription)", hint: nil)
+        }
+        var flagID = id
+        if let member = members.removeValue(forKey: "id") {
+            guard case .string(let text) = member else {
+                return failure(file: source, message: "\"id\" must be a string, not \(member.typeDescription)", hint: nil)
+            }
+            flagID = text
+        }
+        var validator = FlagValidator(file: source)
+        let flag = validator.flag(from: .object(members), id: flagID)
+        return FlagDecodingResult(flag: validator.hasErrors ? nil : flag, diagnostics: validator.diagnostics)
+    }
+
     private static func decodeContiguous(_ bytes: UnsafeBufferPointer<UInt8>, id: String, file: String) -> FlagDecodingResult {
         let start = UTF8Validation.byteOrderMarkLength(bytes)
         if let invalid = UTF8Validation.firstInvalidOffset(bytes, from: start) {

@@ -383,7 +383,7 @@ struct JSONParser {
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
-        if isInteger, text.count <= 16 {
+        if isInteger, text.count <= 15 {
             var negative = false
             var magnitude: Int64 = 0
             for byte in text {

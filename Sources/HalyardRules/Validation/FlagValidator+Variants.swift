@@ -8,18 +8,20 @@ extension FlagValidator {
     /// The targeting of a typed flag, or `nil` after reporting every problem.
     mutating func typedTargeting(_ members: [String: JSONValue]) -> Targeting? {
         let errorsBefore = errorCount
-        let variants = self.variants(members["variants"]!)
-        let names = variants.map { Set($0.names) } ?? []
+        let variantsValue = members["variants"]!
+        let variants = self.variants(variantsValue)
+        // Names are checked against the keys even when a value is bad, so that every error shows at once.
+        let names = Set(variantsValue.objectValue?.keys ?? [:].keys)
         var defaultVariant: String?
         if let value = members["defaultVariant"] {
-            defaultVariant = variantReference(value, at: "/defaultVariant", key: "defaultVariant", names: names, checkNames: variants != nil)
+            defaultVariant = variantReference(value, at: "/defaultVariant", key: "defaultVariant", names: names, checkNames: variantsValue.objectValue != nil)
         } else {
             let first = variants?.names.first.map { #"add "defaultVariant": "\#($0)""# } ?? #"add "defaultVariant": name"#
             error("", #"missing required key "defaultVariant""#, hint: "\(first): it is served when the flag is inactive and when no group matches")
         }
         var groups: [RuleGroup] = []
         if let value = members["rules"] {
-            groups = self.groups(value, names: names, checkNames: variants != nil)
+            groups = self.groups(value, names: names, checkNames: variantsValue.objectValue != nil)
         } else {
             error("", #"missing required key "rules""#, hint: #"add "rules": [] to serve "defaultVariant" to everybody"#)
         }
