@@ -28,6 +28,15 @@ struct NormalisationTests {
         #expect(lhs.normalizedJSON.jsonText == rhs.normalizedJSON.jsonText)
     }
 
+    @Test func aComparatorNumberWrittenAsAFloatIsTheSameRule() {
+        let integer = Fixtures.flag(#"{"active": true, "rules": [[{"type": "filter", "attribute": "age", "operator": ">=", "comparator": 18}]]}"#)
+        let float = Fixtures.flag(#"{"active": true, "rules": [[{"type": "filter", "attribute": "age", "operator": ">=", "comparator": 18.0}]]}"#)
+        let list = Fixtures.flag(#"{"active": true, "rules": [[{"type": "filter", "attribute": "age", "operator": "in", "comparator": [1.50, 2]}]]}"#)
+        #expect(integer.hasSameTargeting(as: float))
+        #expect(float.normalizedJSON.jsonText == integer.normalizedJSON.jsonText)
+        #expect(list.normalizedJSON.jsonText.contains("[1.5,2]"))
+    }
+
     @Test func explicitDefaultsEqualOmittedOnes() {
         let explicit = Fixtures.flag(#"{"name": "test-flag", "description": "", "active": true, "baseState": false, "rules": [], "metadata": {}}"#)
         let omitted = Fixtures.flag(#"{"active": true, "rules": []}"#)

@@ -82,6 +82,19 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// The value with every number in its shortest form, for places where only a number's value counts (a rule's
+    /// comparator), so that `10` and `10.0` there compare equal.
+    var withShortestNumbers: JSONValue {
+        switch self {
+        case .number(let number): .number(JSONNumber(number.double))
+        case .array(let elements): .array(elements.map(\.withShortestNumbers))
+        case .object(let members): .object(members.mapValues(\.withShortestNumbers))
+        case .null, .bool, .string: self
+        }
+    }
+}
+
 // MARK: - Literals
 
 extension JSONValue: ExpressibleByNilLiteral {

@@ -231,7 +231,8 @@ struct FlagValidator {
         }
         if let op { checkComparator(comparator, for: op, at: pointer + "/comparator") }
         guard let attribute, let op else { return nil }
-        return .filter(attribute: attribute, operator: op, comparator: comparator)
+        // Rules compare numbers by value, so `10` and `10.0` in a comparator are the same rule (a reformat, DESIGN §4).
+        return .filter(attribute: attribute, operator: op, comparator: comparator.withShortestNumbers)
     }
 
     private mutating func ruleOperator(_ value: JSONValue, at pointer: String) -> RuleOperator? {
