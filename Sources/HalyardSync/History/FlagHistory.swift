@@ -7,33 +7,6 @@ import HalyardRules
     import Foundation
 #endif
 
-/// One effective change to one flag in one commit: a line of the audit trail.
-public struct HistoryEntry: Sendable, Equatable {
-    /// What happened to the flag.
-    public enum Change: String, Sendable, Codable {
-        case added, removed, changed, metadata
-    }
-
-    public var commit: String
-    public var author: String
-    public var email: String
-    public var date: Date
-    public var subject: String
-    public var environment: String
-    public var flag: String
-    public var change: Change
-}
-
-/// Which flags an audit trail follows.
-public enum HistorySelection: Sendable, Equatable {
-    /// One flag of one environment.
-    case flag(environment: String, id: String)
-    /// Every flag of one environment.
-    case environment(String)
-    /// Every flag.
-    case all
-}
-
 /// Answers "who changed this flag, when, and how?" from `git log`, in flag terms.
 ///
 /// It walks first parents from a commit, compares each commit with its first parent, and keeps the commits that
@@ -171,10 +144,4 @@ public struct FlagHistory {
         decoded[blob] = flag
         return flag
     }
-}
-
-/// A history question that has no answer, such as a flag that never existed.
-public struct HistoryError: Error, Sendable, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
 }
