@@ -28,7 +28,7 @@ public struct FlagHistory {
     ///   - selection: which flags to follow.
     ///   - includeMetadata: also list metadata-only changes.
     ///   - limit: the most entries to return.
-    /// - Throws: `HistoryError` when a selected flag never existed, `GitError` when git fails.
+    /// - Throws: ``HistoryError`` when the selected flag or environment never existed, `GitError` when git fails.
     public mutating func entries(
         from tip: ObjectID,
         selection: HistorySelection,
@@ -100,9 +100,9 @@ public struct FlagHistory {
         if !sawPath {
             switch selection {
             case .flag(let environment, let id):
-                throw HistoryError(message: "\(flagsDirectory)/\(environment)/\(id).json never existed on this branch")
+                throw HistoryError.flagNeverExisted(environment: environment, flag: id, flagsDirectory: flagsDirectory)
             case .environment(let environment):
-                throw HistoryError(message: "environment '\(environment)' (\(flagsDirectory)/\(environment)/) never existed on this branch")
+                throw HistoryError.environmentNeverExisted(environment: environment, flagsDirectory: flagsDirectory)
             case .all:
                 break
             }
