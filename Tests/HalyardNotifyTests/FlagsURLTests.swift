@@ -16,10 +16,9 @@ import Testing
 struct FlagsURLTests {
     private func enqueue(_ database: StateDatabase, flagsBaseURL: String? = nil) throws {
         let change = Fixtures.change("production", "c2", from: "c1", ["flag": ("1", "2")])
+        try database.recordApplied(Fixtures.applied("c2"), changes: [change], fetchedAt: Date())
         if let flagsBaseURL {
-            try database.recordApplied(Fixtures.applied("c2"), changes: [change], fetchedAt: Date(), flagsBaseURL: flagsBaseURL)
-        } else {
-            try database.recordApplied(Fixtures.applied("c2"), changes: [change], fetchedAt: Date())
+            try database.storeFlagsURLs(base: flagsBaseURL)
         }
     }
 
