@@ -88,7 +88,7 @@ struct FlagsURLTests {
                     logger: Fixtures.logger
                 )
                 try await Fixtures.withDeliverer(deliverer) {
-                    try await Task.sleep(for: .milliseconds(300))  // proves nothing arrives while the base URL is unknown
+                    try await Fixtures.sleepToProveNothingMoreArrives()  // nothing is sent while the base URL is unknown
                     #expect(receiver.requests.isEmpty)
                     base.withLock { $0 = "http://127.0.0.1:4321" }
                     deliverer.wake()
