@@ -16,6 +16,7 @@ public struct FlagHistory {
     private let flagsDirectory: String
     private var decoded: [ObjectID: Flag?] = [:]
 
+    /// Creates a history reader over `repository`, whose flags live under `flagsDirectory`.
     public init(repository: Repository, flagsDirectory: String = "flags") {
         self.repository = repository
         self.flagsDirectory = SnapshotLoader(flagsDirectory: flagsDirectory).flagsDirectory

@@ -13,6 +13,7 @@ public struct EnvironmentSnapshot: Sendable {
     /// A SHA-256 hash of every flag's id and full fingerprint, in hex: the environment's `ETag`.
     public let digest: String
 
+    /// Creates an environment from its loaded flags, computing the sorted ids and the digest.
     public init(name: String, flags: [String: LoadedFlag]) {
         var sum = DigestSum.zero
         for flag in flags.values { sum.add(flag.digestContribution) }

@@ -6,8 +6,10 @@ import Crypto
 public struct Fingerprint: Sendable {
     private var hasher = SHA256()
 
+    /// Starts an empty hash.
     public init() {}
 
+    /// Adds `string`, followed by a zero byte, to the hash.
     public mutating func combine(_ string: String) {
         hasher.update(data: Array(string.utf8))
         hasher.update(data: [0])

@@ -17,6 +17,7 @@ public struct LoadedFlag: Sendable {
     /// This flag's share of its environment's digest: a hash of its id and fingerprint.
     let digestContribution: DigestSum
 
+    /// Wraps a validated flag and computes its fingerprints once.
     public init(flag: Flag, file: String, blobID: String?) {
         self.flag = flag
         self.file = file

@@ -7,6 +7,7 @@ public final class FlagStore: Sendable {
     private let state = Mutex<ServedState?>(nil)
     private let watcherStatus = Mutex(WatcherStatus())
 
+    /// Creates an empty store: nothing is served until the watcher applies a snapshot.
     public init() {}
 
     /// The served state, or `nil` before the first snapshot is applied.

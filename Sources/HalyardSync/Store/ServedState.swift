@@ -13,6 +13,7 @@ public struct ServedState: Sendable {
     /// For each environment, the commit of its last effective change (or the first applied commit).
     public let lastChange: [String: String]
 
+    /// Creates the state to serve.
     public init(snapshot: Snapshot, appliedAt: Date, lastChange: [String: String]) {
         self.snapshot = snapshot
         self.appliedAt = appliedAt

@@ -13,6 +13,7 @@ public struct WatcherStatus: Sendable, Equatable {
     /// The branch tip, when it is a rejected commit.
     public var rejected: Rejection?
 
+    /// Creates a status; the defaults are a watcher that has not fetched yet.
     public init(lastFetchAt: Date? = nil, lastFetchError: String? = nil, rejected: Rejection? = nil) {
         self.lastFetchAt = lastFetchAt
         self.lastFetchError = lastFetchError

@@ -29,6 +29,14 @@ public final class FlagWatcher: Service, Sendable {
     private let signal = RefreshSignal()
     private let metrics = WatcherMetrics()
 
+    /// Creates a watcher that serves through `store` and persists each applied commit through `database` first.
+    ///
+    /// - Parameters:
+    ///   - configuration: Which repository and branch to follow, and how often.
+    ///   - store: Where the applied snapshot is served from.
+    ///   - database: Where each applied commit is recorded, with its outbox, before it is served.
+    ///   - listeners: Told about every effective change once it is served (the SSE hub).
+    ///   - logger: Where fetches, applies and rejections are logged.
     public init(
         configuration: WatcherConfiguration,
         store: FlagStore,
@@ -50,6 +58,8 @@ public final class FlagWatcher: Service, Sendable {
         signal.signal()
     }
 
+    /// Serves the persisted commit at once, then fetches, validates and applies until the task is cancelled or a
+    /// graceful shutdown is requested.
     public func run() async throws {
         await restorePersistedState()
         await cancelWhenGracefulShutdown {
