@@ -102,8 +102,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
         _ = try database.recordApplied(
             AppliedState(commit: "c2", appliedAt: Date(), lastChange: [:]),
             changes: [change("c2", from: "c1")],
-            fetchedAt: Date(),
-            flagsBaseURL: "http://127.0.0.1:8080"
+            fetchedAt: Date()
         )
         try await waitUntil { try database.pendingMessageCount() == 0 }
         drains.append(milliseconds(ContinuousClock.now - started))
@@ -137,8 +136,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
         _ = try database.recordApplied(
             AppliedState(commit: "c2", appliedAt: Date(), lastChange: [:]),
             changes: [change("c2", from: "c1")],
-            fetchedAt: Date(),
-            flagsBaseURL: "http://127.0.0.1:8080"
+            fetchedAt: Date()
         )
         try await waitUntil { receiver.arrival(fastPath) != nil }
         fastLatencies.append(milliseconds(receiver.arrival(fastPath)! - started))

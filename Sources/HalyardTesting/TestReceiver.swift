@@ -7,7 +7,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -63,6 +65,7 @@ public final class TestReceiver: Sendable {
     private let portValue = Mutex<Int>(0)
     /// Ends the delays of replies in progress once the receiver stops.
     private let stopping = StopSignal()
+    private let connections = ConnectionCount()
 
     private init(handler: @escaping Handler) {
         self.handler = handler
@@ -77,8 +80,10 @@ public final class TestReceiver: Sendable {
         }
         var logger = Logger(label: "test-receiver")
         logger.logLevel = .critical
+        let connections = receiver.connections
         let app = Application(
             responder: responder,
+            server: HTTPServerBuilder { responder in CountedHTTP1Channel(base: HTTP1Channel(responder: responder), count: connections) },
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
@@ -111,6 +116,10 @@ public final class TestReceiver: Sendable {
 
     /// Every request received so far.
     public var requests: [Received] { self.received.withLock { $0 } }
+
+    /// The connections open now. A connection is counted from when it is accepted until it closed and every request
+    /// on it was answered, so `openConnections == 0` after a client died means its last requests were recorded.
+    public var openConnections: Int { self.connections.value.withLock { $0 } }
 
     /// The requests received on one path.
     public func requests(path: String) -> [Received] {
@@ -158,6 +167,32 @@ public final class TestReceiver: Sendable {
             }
         }
         return Response(status: HTTPResponse.Status(code: reply.status), headers: fields)
+    }
+}
+
+/// The number of open connections of a ``TestReceiver``.
+private final class ConnectionCount: Sendable {
+    let value = Mutex(0)
+}
+
+/// Hummingbird's HTTP/1 connection handling, counting each connection while it is open.
+private struct CountedHTTP1Channel: ServerChildChannel {
+    typealias Value = HTTP1Channel.Value
+
+    let base: HTTP1Channel
+    let count: ConnectionCount
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        self.base.setup(channel: channel, logger: logger).map { value in
+            self.count.value.withLock { $0 += 1 }
+            return value
+        }
+    }
+
+    /// Returns once the connection closed and every request on it was answered.
+    func handle(value: Value, logger: Logger) async {
+        await self.base.handle(value: value, logger: logger)
+        self.count.value.withLock { $0 -= 1 }
     }
 }
 

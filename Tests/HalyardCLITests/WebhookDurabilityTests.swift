@@ -69,8 +69,9 @@ struct WebhookDurabilityTests {
             // 2. The process dies without any chance to clean up.
             crashed.kill()
             #expect(crashed.process.terminationReason == .uncaughtSignal)
-            // Any request the dead process had fully sent is answered (503) before the receiver switches.
-            try await Task.sleep(for: .milliseconds(100))
+            // Any request the dead process had fully sent is answered (503) before the receiver switches: its connections
+            // close only after every request on them was answered.
+            try await eventually("the receiver closes the dead process's connections") { receiver.openConnections == 0 }
             receiver.answer(204)
             let failed = receiver.calls
             #expect(failed.allSatisfy { !$0.succeeded })

@@ -171,6 +171,9 @@ final class WebhookReceiver: Sendable {
     /// Every request so far, in arrival order.
     var calls: [Call] { self.state.withLock { $0.calls } }
 
+    /// The connections open now; 0 once a dead client's connections closed and every request on them was answered.
+    var openConnections: Int { self.server.withLock { $0 }?.openConnections ?? 0 }
+
     /// Answers every later request with `status`.
     func answer(_ status: Int) {
         self.state.withLock { $0.status = status }

@@ -17,8 +17,7 @@ struct DeliveryReportingTests {
         try database.recordApplied(
             Fixtures.applied(commit),
             changes: [Fixtures.change("production", commit, from: previous, ["new-checkout": ("f-\(previous)", "f-\(commit)")])],
-            fetchedAt: Date(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: Date()
         )
     }
 

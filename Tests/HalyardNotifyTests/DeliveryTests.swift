@@ -20,8 +20,7 @@ struct DeliveryTests {
         try database.recordApplied(
             Fixtures.applied(commit),
             changes: [Fixtures.change("production", commit, from: previous, [flag: ("f-\(previous)", "f-\(commit)")])],
-            fetchedAt: Date(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: Date()
         )
     }
 
@@ -35,6 +34,7 @@ struct DeliveryTests {
             let subscription = try database.createSubscription(url: receiver.url("/hook"), environments: ["production"], policy: .any)
             _ = try database.createSubscription(url: receiver.url("/staging"), environments: ["staging"], policy: .any)
             try self.enqueue(database)
+            try database.storeFlagsURLs(base: Fixtures.flagsBaseURL)
             let message = try #require(try database.pendingMessages().first)
             try await Fixtures.withHTTPClient { client in
                 let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
@@ -371,8 +371,7 @@ struct DeliveryTests {
             try database.recordApplied(
                 Fixtures.applied("c2"),
                 changes: environments.map { Fixtures.change($0, "c2", from: "c1", ["x": (nil, "1")]) },
-                fetchedAt: Date(),
-                flagsBaseURL: Fixtures.flagsBaseURL
+                fetchedAt: Date()
             )
             #expect(try database.pendingMessageCount() == 8)
             try await Fixtures.withHTTPClient { client in

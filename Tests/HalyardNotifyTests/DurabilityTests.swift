@@ -16,8 +16,7 @@ struct DurabilityTests {
         try database.recordApplied(
             Fixtures.applied(commit),
             changes: [Fixtures.change("production", commit, from: previous, ["flag": ("f-\(previous)", "f-\(commit)")])],
-            fetchedAt: Date(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: Date()
         )
     }
 

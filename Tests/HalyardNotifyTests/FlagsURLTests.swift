@@ -16,10 +16,9 @@ import Testing
 struct FlagsURLTests {
     private func enqueue(_ database: StateDatabase, flagsBaseURL: String? = nil) throws {
         let change = Fixtures.change("production", "c2", from: "c1", ["flag": ("1", "2")])
+        try database.recordApplied(Fixtures.applied("c2"), changes: [change], fetchedAt: Date())
         if let flagsBaseURL {
-            try database.recordApplied(Fixtures.applied("c2"), changes: [change], fetchedAt: Date(), flagsBaseURL: flagsBaseURL)
-        } else {
-            try database.recordApplied(Fixtures.applied("c2"), changes: [change], fetchedAt: Date())
+            try database.storeFlagsURLs(base: flagsBaseURL)
         }
     }
 
@@ -89,7 +88,7 @@ struct FlagsURLTests {
                     logger: Fixtures.logger
                 )
                 try await Fixtures.withDeliverer(deliverer) {
-                    try await Task.sleep(for: .milliseconds(300))  // proves nothing arrives while the base URL is unknown
+                    try await Fixtures.sleepToProveNothingMoreArrives()  // nothing is sent while the base URL is unknown
                     #expect(receiver.requests.isEmpty)
                     base.withLock { $0 = "http://127.0.0.1:4321" }
                     deliverer.wake()

@@ -50,8 +50,7 @@ struct InteropTests {
                 Fixtures.change("production", "c2", from: "c1", ["new-checkout": ("a", "b"), "dark-mode": (nil, "c")]),
                 Fixtures.change("staging", "c2", from: "c1", ["old-banner": ("d", nil)]),
             ],
-            fetchedAt: Date(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: Date()
         )
         let subscriptions = try database.subscriptions()
         let good = try #require(subscriptions.first { $0.url.hasSuffix("/hook") })

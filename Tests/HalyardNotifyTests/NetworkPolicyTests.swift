@@ -20,8 +20,7 @@ struct NetworkPolicyTests {
         try database.recordApplied(
             Fixtures.applied("c2"),
             changes: [Fixtures.change("production", "c2", from: "c1", ["new-checkout": ("f1", "f2")])],
-            fetchedAt: Date(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: Date()
         )
     }
 

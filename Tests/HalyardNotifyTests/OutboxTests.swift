@@ -34,7 +34,7 @@ struct OutboxTests {
             appliedAt: Date(timeIntervalSince1970: 1_795_000_000.5),
             lastChange: ["production": "c2", "staging": "c1"]
         )
-        try self.makeDatabase(path: path).recordApplied(state, changes: [], fetchedAt: Date(), flagsBaseURL: Fixtures.flagsBaseURL)
+        try self.makeDatabase(path: path).recordApplied(state, changes: [], fetchedAt: Date())
         #expect(try self.makeDatabase(path: path).appliedState() == state)
     }
 
@@ -49,8 +49,7 @@ struct OutboxTests {
                 Fixtures.change("production", "c2", from: "c1", ["new-checkout": ("f1", "f2")]),
                 Fixtures.change("staging", "c2", from: "c1", ["new-checkout": ("f1", "f1")]),  // not effective
             ],
-            fetchedAt: self.clock.now(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: self.clock.now()
         )
         #expect(enqueued == 2)
         let pending = try database.pendingMessages()
@@ -66,8 +65,7 @@ struct OutboxTests {
         let enqueued = try database.recordApplied(
             AppliedState(commit: "c2", appliedAt: self.clock.now(), lastChange: ["production": "c1"]),
             changes: [Fixtures.change("production", "c2", from: "c1", ["a": ("f", "f")]), Fixtures.change("production", "c2", from: "c1", [:])],
-            fetchedAt: self.clock.now(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: self.clock.now()
         )
         #expect(enqueued == 0)
         #expect(try database.pendingMessageCount() == 0)
@@ -80,9 +78,9 @@ struct OutboxTests {
         try database.recordApplied(
             Fixtures.applied("c2"),
             changes: [Fixtures.change("production", "c2", from: "c1", ["b": (nil, "1"), "a": (nil, "1"), "z": ("1", nil), "m": ("1", "2")])],
-            fetchedAt: self.clock.now(),
-            flagsBaseURL: "http://flags.internal:8080/"
+            fetchedAt: self.clock.now()
         )
+        try database.storeFlagsURLs(base: "http://flags.internal:8080/")
         let message = try #require(try database.pendingMessages().first)
         let expected = """
             {"type":"flags.changed","timestamp":"2026-11-18T12:00:00Z","data":{"environment":"production","commit":"c2",\
@@ -101,8 +99,7 @@ struct OutboxTests {
         try database.recordApplied(
             Fixtures.applied("c1"),
             changes: [Fixtures.change("production", "c1", from: nil, ["a": (nil, "1")])],
-            fetchedAt: self.clock.now(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: self.clock.now()
         )
         let body = try #require(try database.pendingMessages().first).body
         let json = try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
@@ -120,8 +117,7 @@ struct OutboxTests {
                 Fixtures.change("production", "c2", from: "c1", ["x": (nil, "x1"), "y": ("y0", "y1"), "z": ("z0", nil)]),
                 Fixtures.change("staging", "c2", from: "c1", ["s": (nil, "1")]),
             ],
-            fetchedAt: firstFetch,
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: firstFetch
         )
         let before = try #require(try database.pendingMessages().first { $0.environment == "production" })
 
@@ -129,8 +125,7 @@ struct OutboxTests {
         let enqueued = try database.recordApplied(
             Fixtures.applied("c3"),
             changes: [Fixtures.change("production", "c3", from: "c2", ["x": ("x1", nil), "y": ("y1", "y2"), "w": (nil, "w1")])],
-            fetchedAt: self.clock.now(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: self.clock.now()
         )
         #expect(enqueued == 1)
         let pending = try database.pendingMessages(subscriptionID: subscription.id)
@@ -155,8 +150,7 @@ struct OutboxTests {
         let dropped = try database.recordApplied(
             Fixtures.applied("c4"),
             changes: [Fixtures.change("production", "c4", from: "c3", ["y": ("y2", "y0"), "w": ("w1", nil), "z": (nil, "z0")])],
-            fetchedAt: self.clock.now(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: self.clock.now()
         )
         #expect(dropped == 0)
         #expect(try database.pendingMessages(subscriptionID: subscription.id).map(\.environment) == ["staging"])
@@ -170,8 +164,7 @@ struct OutboxTests {
             try database.recordApplied(
                 Fixtures.applied("c2"),
                 changes: [Fixtures.change("production", "c2", from: "c1", ["x": (nil, "1")])],
-                fetchedAt: Date(),
-                flagsBaseURL: Fixtures.flagsBaseURL
+                fetchedAt: Date()
             )
             try await Fixtures.withHTTPClient { client in
                 let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)
@@ -188,8 +181,7 @@ struct OutboxTests {
         let enqueued = try database.recordApplied(
             Fixtures.applied("c3"),
             changes: [Fixtures.change("production", "c3", from: "c2", ["x": ("1", "2")])],
-            fetchedAt: Date(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: Date()
         )
         #expect(enqueued == 0)
     }
@@ -204,8 +196,7 @@ struct OutboxTests {
             try database.recordApplied(
                 Fixtures.applied("c2"),
                 changes: [Fixtures.change("production", "c2", from: "c1", ["x": (nil, "1")])],
-                fetchedAt: Date(),
-                flagsBaseURL: Fixtures.flagsBaseURL
+                fetchedAt: Date()
             )
             try await Fixtures.withHTTPClient { client in
                 let deliverer = WebhookDeliverer(database: database, httpClient: client, configuration: .loopback, logger: Fixtures.logger)

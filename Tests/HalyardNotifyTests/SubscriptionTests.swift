@@ -86,8 +86,7 @@ struct SubscriptionTests {
         try database.recordApplied(
             Fixtures.applied("c2"),
             changes: [Fixtures.change("production", "c2", from: "c1", ["x": (nil, "1")])],
-            fetchedAt: Date(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: Date()
         )
         #expect(try database.pendingMessageCount() == 2)
         try database.deleteSubscription(id: deleted.id)
@@ -146,8 +145,7 @@ struct SubscriptionTests {
         try database.recordApplied(
             Fixtures.applied("c2"),
             changes: [Fixtures.change("production", "c2", from: "c1", ["x": (nil, "1")])],
-            fetchedAt: Date(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: Date()
         )
         #expect(try database.pendingMessageCount() == 3)
 

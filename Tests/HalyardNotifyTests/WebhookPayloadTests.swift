@@ -16,8 +16,7 @@ struct WebhookPayloadTests {
         try database.recordApplied(
             Fixtures.applied("c2"),
             changes: [Fixtures.change("production", "c2", from: "c1", ["tab\there": (nil, "1"), "back\u{8}feed\u{C}\"\\\u{1}": (nil, "1")])],
-            fetchedAt: Date(),
-            flagsBaseURL: Fixtures.flagsBaseURL
+            fetchedAt: Date()
         )
         let body = String(decoding: try #require(try database.pendingMessages().first).body, as: UTF8.self)
         #expect(body.contains(#""added":["back\bfeed\f\"\\\u0001","tab\there"]"#))

@@ -80,6 +80,32 @@ struct FlagHistoryTests {
         }
     }
 
+    @Test func testAHistoryErrorNamesItsKindAndPath() throws {
+        let repo = try makeHistory()
+        defer { repo.remove() }
+        let repository = try repo.open()
+        let head = try repository.resolveCommit("HEAD")
+        var history = FlagHistory(repository: repository)
+
+        let flagError = #expect(throws: HistoryError.self) {
+            try history.entries(from: head, selection: .flag(environment: "production", id: "nope"))
+        }
+        guard case .flagNeverExisted(let environment, let id) = flagError?.kind else {
+            Issue.record("expected flagNeverExisted, got \(String(describing: flagError?.kind))")
+            return
+        }
+        #expect(environment == "production" && id == "nope")
+        #expect(flagError?.path == "flags/production/nope.json")
+        #expect(flagError?.message == "flags/production/nope.json never existed on this branch")
+
+        let environmentError = #expect(throws: HistoryError.self) {
+            try history.entries(from: head, selection: .environment("qa"))
+        }
+        #expect(environmentError?.kind == .environmentNeverExisted(environment: "qa"))
+        #expect(environmentError?.path == "flags/qa/")
+        #expect(environmentError?.message == "environment 'qa' (flags/qa/) never existed on this branch")
+    }
+
     @Test func testABranchWithAnInvalidCommitStillHasAHistory() throws {
         let repo = try TestRepository()
         defer { repo.remove() }

@@ -31,6 +31,19 @@ struct TestReceiverTests {
         try await eventually("the clients stopped") { connecting.isFinished }
         #expect(connecting.opened >= 5)
     }
+
+    @Test func testCountsAConnectionUntilItCloses() async throws {
+        let receiver = try await TestReceiver.start()
+        let socket = RawClients.connect(port: receiver.port)
+        try #require(socket >= 0)
+        let request = Array("POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}".utf8)
+        _ = request.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        try await eventually("the request is recorded") { receiver.requests.count == 1 }
+        #expect(receiver.openConnections == 1, "a kept-alive connection stays open after its answer")
+        close(socket)
+        try await eventually("the closed connection is no longer counted") { receiver.openConnections == 0 }
+        await receiver.stop()
+    }
 }
 
 /// Plain TCP clients that each send one webhook-like request and never read the answer.
@@ -69,7 +82,8 @@ final class RawClients: @unchecked Sendable {
         self.lock.withLock { self.finished = true }
     }
 
-    private static func connect(port: Int) -> Int32 {
+    /// A socket connected to 127.0.0.1:`port`, or -1.
+    static func connect(port: Int) -> Int32 {
         #if canImport(Glibc)
             let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else

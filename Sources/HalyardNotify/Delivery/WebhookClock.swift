@@ -22,8 +22,10 @@ public struct SystemWebhookClock: WebhookClock {
     /// Creates the system clock.
     public init() {}
 
+    /// The current time, `Date()`.
     public func now() -> Date { Date() }
 
+    /// Sleeps with `Task.sleep` until `date`; a date in the past only checks for cancellation.
     public func sleep(until date: Date) async throws {
         let seconds = date.timeIntervalSinceNow
         if seconds > 0 {

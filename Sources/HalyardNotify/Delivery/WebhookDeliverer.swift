@@ -367,81 +367,107 @@ public final class WebhookDeliverer: Service, Sendable {
 
     // MARK: - One attempt
 
+    /// Sends one message and records what happened: complete its `flagsUrl`, send it, judge the answer, record the
+    /// attempt together with the message's next state, then count and log it.
     private func deliver(_ stored: OutboxMessage) async {
         let message = self.completingFlagsURL(stored)
+        let logger = self.logger(for: message)
+        guard let attempt = await self.attempt(message, logger: logger) else { return }
+        let now = self.clock.now()
+        let verdict = self.judge(attempt, message: message, now: now)
+        guard await self.record(attempt, verdict, of: message, now: now, logger: logger) else { return }
+        self.report(verdict, of: attempt, message: message, now: now, logger: logger)
+    }
+
+    /// The deliverer's logger with the message's id, subscription and (redacted) URL as metadata.
+    private func logger(for message: OutboxMessage) -> Logger {
         var logger = self.logger
         logger[metadataKey: "webhook-id"] = "\(message.messageID)"
         logger[metadataKey: "subscription"] = "\(message.subscriptionID)"
         logger[metadataKey: "url"] = "\(SubscriberURL.redacted(message.url))"
+        return logger
+    }
 
-        let attemptNumber = message.attempts + 1
+    /// Signs and sends the message once and times it; nil when the task was cancelled meanwhile (the message stays
+    /// pending, nothing is recorded).
+    private func attempt(_ message: OutboxMessage, logger: Logger) async -> Attempt? {
         let startedAt = self.clock.now()
         let started = ContinuousClock.now
-        var status: Int?
-        var retryAfter: String?
+        var response: AttemptResponse?
         var failure: String?
         do {
             let request = try self.request(for: message, timestamp: Int(startedAt.timeIntervalSince1970.rounded(.down)))
-            let response = try await self.send(request, to: message.url, logger: logger)
-            status = response.status
-            retryAfter = response.retryAfter
+            response = try await self.send(request, to: message.url, logger: logger)
         } catch {
             if Task.isCancelled {
                 logger.debug("Webhook delivery cancelled; the message stays pending")
-                return
+                return nil
             }
             failure = DeliveryFailure.describe(error, timeout: self.configuration.timeout)
         }
         let duration = (ContinuousClock.now - started).seconds
         self.metrics.duration.recordSeconds(duration)
+        return Attempt(number: message.attempts + 1, startedAt: startedAt, durationSeconds: duration, response: response, failure: failure)
+    }
 
-        let now = self.clock.now()
-        let outcome: DeliveryOutcome
+    /// What the answer means for the message: 2xx delivers it, 410 disables the subscription, anything else (or no
+    /// answer) is retried until the message is too old.
+    private func judge(_ attempt: Attempt, message: OutboxMessage, now: Date) -> Verdict {
+        let status = attempt.response?.status
         if let status, (200..<300).contains(status) {
-            outcome = .delivered
-            failure = nil
-        } else if status == 410 {
-            outcome = .gone
-            failure = failure ?? "410 Gone: the subscription is disabled"
-        } else {
-            failure = failure ?? "HTTP \(status ?? 0)"
-            outcome = self.retryOutcome(message: message, attempt: attemptNumber, now: now, retryAfter: retryAfter)
+            return Verdict(outcome: .delivered, failure: nil)
         }
-        let attempt = DeliveryAttempt(
+        if status == 410 {
+            return Verdict(outcome: .gone, failure: attempt.failure ?? "410 Gone: the subscription is disabled")
+        }
+        return Verdict(
+            outcome: self.retryOutcome(message: message, attempt: attempt.number, now: now, retryAfter: attempt.response?.retryAfter),
+            failure: attempt.failure ?? "HTTP \(status ?? 0)"
+        )
+    }
+
+    /// Appends the attempt to the delivery log and moves the message on, in one write; false when the database failed.
+    ///
+    /// After a failed write the message stays as it was and is sent again (with the same webhook-id). This subscription
+    /// then stays busy for a while, so a failing database does not turn into a busy loop of requests.
+    private func record(_ attempt: Attempt, _ verdict: Verdict, of message: OutboxMessage, now: Date, logger: Logger) async -> Bool {
+        let entry = DeliveryAttempt(
             messageID: message.messageID,
             environment: message.environment,
             commit: message.commit,
-            attempt: attemptNumber,
-            at: startedAt,
-            status: status,
-            durationSeconds: duration,
-            error: failure,
-            result: outcome.result
+            attempt: attempt.number,
+            at: attempt.startedAt,
+            status: attempt.response?.status,
+            durationSeconds: attempt.durationSeconds,
+            error: verdict.failure,
+            result: verdict.outcome.result
         )
         do {
-            try self.database.complete(message, attempt: attempt, outcome: outcome)
+            try self.database.complete(message, attempt: entry, outcome: verdict.outcome)
+            return true
         } catch {
-            // The message stays as it was and is sent again (with the same webhook-id). Keep this subscription busy for
-            // a while so a failing database does not turn into a busy loop of requests.
             logger.error("Cannot record a webhook delivery", metadata: ["error": "\(error)"])
             try? await self.clock.sleep(until: now.addingTimeInterval(5))
-            return
+            return false
         }
+    }
 
-        self.metrics.count(outcome)
-        switch outcome {
+    /// Counts the outcome in metrics (with the propagation time of a delivery) and logs it.
+    private func report(_ verdict: Verdict, of attempt: Attempt, message: OutboxMessage, now: Date, logger: Logger) {
+        self.metrics.count(verdict.outcome)
+        switch verdict.outcome {
         case .delivered:
             self.metrics.propagation.recordSeconds(max(0, now.timeIntervalSince(message.fetchedAt)))
-            logger.debug("Webhook delivered", metadata: ["status": "\(status ?? 0)", "attempt": "\(attemptNumber)"])
+            logger.debug("Webhook delivered", metadata: ["status": "\(attempt.response?.status ?? 0)", "attempt": "\(attempt.number)"])
         case .retry(let next):
             logger.info(
                 "Webhook delivery failed; will retry",
-                metadata: ["attempt": "\(attemptNumber)", "error": "\(failure ?? "")", "retryAt": "\(next)"]
+                metadata: ["attempt": "\(attempt.number)", "error": "\(verdict.failure ?? "")", "retryAt": "\(next)"]
             )
         case .dead:
             logger.warning(
                 "Webhook message is dead: not delivered within the maximum age",
-                metadata: ["attempt": "\(attemptNumber)", "error": "\(failure ?? "")", "enqueuedAt": "\(message.enqueuedAt)"]
+                metadata: ["attempt": "\(attempt.number)", "error": "\(verdict.failure ?? "")", "enqueuedAt": "\(message.enqueuedAt)"]
             )
         case .gone:
             logger.warning("Webhook receiver answered 410 Gone; subscription disabled")
@@ -539,6 +565,24 @@ public final class WebhookDeliverer: Service, Sendable {
         }
         return .retry(at: min(next, expiry))
     }
+}
+
+/// One attempt as it happened: when it started, how long it took, and the answer or why there was none.
+private struct Attempt: Sendable {
+    /// 1 for the first attempt of a message.
+    var number: Int
+    var startedAt: Date
+    var durationSeconds: Double
+    /// Nil when no answer was read.
+    var response: AttemptResponse?
+    /// Why there was no answer.
+    var failure: String?
+}
+
+/// What an attempt means for its message, and the error the delivery log shows (nil for a delivery).
+private struct Verdict: Sendable {
+    var outcome: DeliveryOutcome
+    var failure: String?
 }
 
 /// The answer to one attempt, once it was read to the end.

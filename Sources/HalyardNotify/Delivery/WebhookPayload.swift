@@ -17,19 +17,15 @@ enum WebhookPayload {
     /// The webhook event type.
     static let eventType = "flags.changed"
 
-    /// The URL of an environment's flags: `<base>/v1/environments/<env>/flags`, or only the path without a base.
-    static func flagsURL(base: String?, environment: String) -> String {
-        var base = base ?? ""
-        while base.hasSuffix("/") {
-            base.removeLast()
-        }
-        return "\(base)/v1/environments/\(environment)/flags"
+    /// The path of an environment's flags, as stored in `flagsUrl`: `/v1/environments/<env>/flags`.
+    static func flagsPath(environment: String) -> String {
+        "/v1/environments/\(environment)/flags"
     }
 
     /// `{"type":"flags.changed","timestamp":…,"data":{"environment","commit","previousCommit","added","removed","changed","flagsUrl"}}`.
     ///
-    /// Without `flagsBaseURL`, `flagsUrl` is the path alone; ``resolvingFlagsURL(_:base:)`` completes it when sending.
-    static func body(for change: EnvironmentChange, enqueuedAt: Date, flagsBaseURL: String?) -> [UInt8] {
+    /// `flagsUrl` is the path alone; ``resolvingFlagsURL(_:base:)`` completes it when sending.
+    static func body(for change: EnvironmentChange, enqueuedAt: Date) -> [UInt8] {
         var json = JSONWriter(capacity: 256)
         json.objectStart()
         json.key("type")
@@ -51,7 +47,7 @@ enum WebhookPayload {
         json.key("changed")
         json.strings(change.changed)
         json.key("flagsUrl")
-        json.string(Self.flagsURL(base: flagsBaseURL, environment: change.environment))
+        json.string(Self.flagsPath(environment: change.environment))
         json.objectEnd()
         json.objectEnd()
         return json.bytes
@@ -62,7 +58,7 @@ enum WebhookPayload {
     private static let relativeFlagsURL: [UInt8] = Array(#""flagsUrl":"/"#.utf8)
 
     /// The body as sent: a stored `flagsUrl` that is a path only gets `base` in front of it. A body stored with an
-    /// absolute URL (written by an older version, or with an explicit base) comes back unchanged.
+    /// absolute URL (written by an older version) comes back unchanged.
     static func resolvingFlagsURL(_ body: [UInt8], base: String) -> [UInt8] {
         let marker = Self.relativeFlagsURL
         guard body.count >= marker.count,

@@ -112,5 +112,6 @@ public struct NotifyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether the error is the caller's fault (an HTTP 4xx) rather than the server's.
     public var isClientError: Bool { self.code != .database }
 
+    /// The same as ``message``.
     public var description: String { self.message }
 }

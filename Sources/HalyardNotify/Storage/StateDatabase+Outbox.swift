@@ -37,32 +37,6 @@ extension StateDatabase {
         changes: [EnvironmentChange],
         fetchedAt: Date
     ) throws(NotifyError) -> Int {
-        try self.recordApplied(state, changes: changes, fetchedAt: fetchedAt, absoluteFlagsBaseURL: nil)
-    }
-
-    /// Records a newly applied commit and enqueues its webhooks with an absolute `flagsUrl` in their stored bodies, as
-    /// versions before the service assembly did; a deliverer sends such a body unchanged.
-    ///
-    /// It exists for tests and tools that drive the outbox without a bound server. Otherwise the same as
-    /// ``recordApplied(_:changes:fetchedAt:)``.
-    ///
-    /// - Parameter flagsBaseURL: A base URL, as in `http://127.0.0.1:8080`, for `data.flagsUrl`.
-    @discardableResult
-    public func recordApplied(
-        _ state: AppliedState,
-        changes: [EnvironmentChange],
-        fetchedAt: Date,
-        flagsBaseURL: String
-    ) throws(NotifyError) -> Int {
-        try self.recordApplied(state, changes: changes, fetchedAt: fetchedAt, absoluteFlagsBaseURL: flagsBaseURL)
-    }
-
-    private func recordApplied(
-        _ state: AppliedState,
-        changes: [EnvironmentChange],
-        fetchedAt: Date,
-        absoluteFlagsBaseURL flagsBaseURL: String?
-    ) throws(NotifyError) -> Int {
         let now = self.clock.now()
         let enqueued = try self.writeOutbox { db in
             try Self.saveAppliedState(state, in: db)
@@ -79,7 +53,6 @@ extension StateDatabase {
                         subscriptionID: subscription.id,
                         now: now,
                         fetchedAt: fetchedAt,
-                        flagsBaseURL: flagsBaseURL,
                         in: db
                     ) {
                         enqueued += 1
@@ -139,7 +112,6 @@ extension StateDatabase {
         subscriptionID: String,
         now: Date,
         fetchedAt: Date,
-        flagsBaseURL: String?,
         in db: Database
     ) throws -> Bool {
         let pending = try Row.fetchOne(
@@ -156,7 +128,7 @@ extension StateDatabase {
                     """,
                 arguments: [
                     RandomID.make(prefix: "msg_"), subscriptionID, change.environment, change.commit, try Self.encodeChange(change),
-                    Data(WebhookPayload.body(for: change, enqueuedAt: now, flagsBaseURL: flagsBaseURL)),
+                    Data(WebhookPayload.body(for: change, enqueuedAt: now)),
                     now.timeIntervalSince1970, fetchedAt.timeIntervalSince1970, now.timeIntervalSince1970,
                 ]
             )
@@ -180,7 +152,7 @@ extension StateDatabase {
                 """,
             arguments: [
                 RandomID.make(prefix: "msg_"), merged.commit, try Self.encodeChange(merged),
-                Data(WebhookPayload.body(for: merged, enqueuedAt: now, flagsBaseURL: flagsBaseURL)),
+                Data(WebhookPayload.body(for: merged, enqueuedAt: now)),
                 min(olderFetchedAt, fetchedAt.timeIntervalSince1970), max(now.timeIntervalSince1970, pendingNextAttempt), rowID,
             ]
         )

@@ -28,8 +28,10 @@ public struct APIError: HTTPResponseError, Sendable, CustomStringConvertible {
         self.headers = headers
     }
 
+    /// The status code and the message, for logs.
     public var description: String { "\(status.code) \(message)" }
 
+    /// The JSON error response, `{"error": message}` with ``status`` and ``headers``; Hummingbird calls it.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         makeResponse()
     }

@@ -15,6 +15,7 @@ public struct EnvironmentChangeSet: Sendable, Hashable, Codable {
     /// Targeting fingerprints before and after, for every flag in `added`, `removed` and `changed`.
     public var transitions: [String: FlagTransition]
 
+    /// Creates a change set; the defaults are no change.
     public init(
         added: [String] = [],
         removed: [String] = [],
@@ -72,6 +73,7 @@ public struct ChangeSet: Sendable, Hashable {
     /// Change sets by environment name.
     public var environments: [String: EnvironmentChangeSet]
 
+    /// Creates a change set from per-environment ones.
     public init(environments: [String: EnvironmentChangeSet] = [:]) {
         self.environments = environments
     }

@@ -7,33 +7,6 @@ import HalyardRules
     import Foundation
 #endif
 
-/// One effective change to one flag in one commit: a line of the audit trail.
-public struct HistoryEntry: Sendable, Equatable {
-    /// What happened to the flag.
-    public enum Change: String, Sendable, Codable {
-        case added, removed, changed, metadata
-    }
-
-    public var commit: String
-    public var author: String
-    public var email: String
-    public var date: Date
-    public var subject: String
-    public var environment: String
-    public var flag: String
-    public var change: Change
-}
-
-/// Which flags an audit trail follows.
-public enum HistorySelection: Sendable, Equatable {
-    /// One flag of one environment.
-    case flag(environment: String, id: String)
-    /// Every flag of one environment.
-    case environment(String)
-    /// Every flag.
-    case all
-}
-
 /// Answers "who changed this flag, when, and how?" from `git log`, in flag terms.
 ///
 /// It walks first parents from a commit, compares each commit with its first parent, and keeps the commits that
@@ -43,6 +16,7 @@ public struct FlagHistory {
     private let flagsDirectory: String
     private var decoded: [ObjectID: Flag?] = [:]
 
+    /// Creates a history reader over `repository`, whose flags live under `flagsDirectory`.
     public init(repository: Repository, flagsDirectory: String = "flags") {
         self.repository = repository
         self.flagsDirectory = SnapshotLoader(flagsDirectory: flagsDirectory).flagsDirectory
@@ -55,7 +29,7 @@ public struct FlagHistory {
     ///   - selection: which flags to follow.
     ///   - includeMetadata: also list metadata-only changes.
     ///   - limit: the most entries to return.
-    /// - Throws: `HistoryError` when a selected flag never existed, `GitError` when git fails.
+    /// - Throws: ``HistoryError`` when the selected flag or environment never existed, `GitError` when git fails.
     public mutating func entries(
         from tip: ObjectID,
         selection: HistorySelection,
@@ -63,87 +37,137 @@ public struct FlagHistory {
         limit: Int? = nil
     ) throws -> [HistoryEntry] {
         var result: [HistoryEntry] = []
-        var sawPath = false
-        let walk = try repository.firstParentHistory(from: tip)
-        var carried: (commit: ObjectID, directory: ObjectID?, file: ObjectID?)?
-        var commits = walk.makeIterator()
-        while let commit = try commits.nextCommit() {
-            if let limit, result.count >= limit { break }
-            let commitID = commit.id
-            let parent = commit.parents.first
-            let changes: [(environment: String, id: String, old: ObjectID?, new: ObjectID?)]
-            switch selection {
-            case .flag(let environment, let id):
-                let directory = flagsDirectory + "/" + environment
-                let file = id + ".json"
-                let current: (directory: ObjectID?, file: ObjectID?)
-                if let carried, carried.commit == commitID {
-                    current = (carried.directory, carried.file)
-                } else {
-                    let directoryID = try repository.entryID(atPath: directory, inCommit: commitID)
-                    current = (directoryID, try directoryID.flatMap { (tree) throws(GitError) in try repository.entryID(named: file, inTree: tree) })
-                }
-                var previous: (directory: ObjectID?, file: ObjectID?) = (nil, nil)
-                if let parent {
-                    let directoryID = try repository.entryID(atPath: directory, inCommit: parent)
-                    if directoryID == current.directory {
-                        previous = (directoryID, current.file)
-                    } else {
-                        previous = (
-                            directoryID, try directoryID.flatMap { (tree) throws(GitError) in try repository.entryID(named: file, inTree: tree) }
-                        )
-                    }
-                    carried = (parent, previous.directory, previous.file)
-                }
-                if current.file != nil || previous.file != nil { sawPath = true }
-                changes = current.file == previous.file ? [] : [(environment, id, previous.file, current.file)]
-            case .environment(let environment):
-                changes = try diffed(parent: parent, commit: commitID, under: flagsDirectory + "/" + environment)
-                if !sawPath, try repository.entryID(atPath: flagsDirectory + "/" + environment, inCommit: commitID) != nil {
-                    sawPath = true
-                }
-            case .all:
-                changes = try diffed(parent: parent, commit: commitID, under: flagsDirectory)
-                sawPath = true
-            }
-            for change in changes {
-                guard let kind = classify(old: change.old, new: change.new, environment: change.environment, id: change.id) else { continue }
-                if kind == .metadata && !includeMetadata { continue }
-                result.append(
-                    HistoryEntry(
-                        commit: commit.id.hex,
-                        author: commit.author.name,
-                        email: commit.author.email,
-                        date: commit.author.time,
-                        subject: commit.subject,
-                        environment: change.environment,
-                        flag: change.id,
-                        change: kind
-                    )
-                )
-                if let limit, result.count >= limit { break }
-            }
+        var walk = Walk()
+        var commits = try repository.firstParentHistory(from: tip).makeIterator()
+        while let commit = try commits.nextCommit(), !Self.isFull(result, limit: limit) {
+            let changes = try self.changes(in: commit, selection: selection, walk: &walk)
+            result += self.entries(for: changes, in: commit, includeMetadata: includeMetadata, limit: limit.map { $0 - result.count })
         }
-        if !sawPath {
-            switch selection {
-            case .flag(let environment, let id):
-                throw HistoryError(message: "\(flagsDirectory)/\(environment)/\(id).json never existed on this branch")
-            case .environment(let environment):
-                throw HistoryError(message: "environment '\(environment)' (\(flagsDirectory)/\(environment)/) never existed on this branch")
-            case .all:
-                break
-            }
-        }
+        if !walk.sawPath, let error = self.neverExisted(selection) { throw error }
         return result
     }
 
-    private func diffed(parent: ObjectID?, commit: ObjectID, under prefix: String) throws -> [(
-        environment: String, id: String, old: ObjectID?, new: ObjectID?
-    )] {
+    /// What the walk remembers from one commit to the next.
+    private struct Walk {
+        /// Whether a selected path existed in any commit walked so far.
+        var sawPath = false
+        /// The flag's directory and file ids in the last parent looked at, so the next commit (that parent) is not
+        /// looked up twice.
+        var carried: (commit: ObjectID, lookup: FlagLookup)?
+    }
+
+    /// A flag file's tree entries in one commit: its environment directory's id and the file's blob id.
+    private struct FlagLookup {
+        var directory: ObjectID?
+        var file: ObjectID?
+    }
+
+    /// One flag file that differs between a commit and its first parent.
+    private struct FileChange {
+        var environment: String
+        var id: String
+        var old: ObjectID?
+        var new: ObjectID?
+    }
+
+    private static func isFull(_ entries: [HistoryEntry], limit: Int?) -> Bool {
+        guard let limit else { return false }
+        return entries.count >= limit
+    }
+
+    /// The selected flag files that differ between `commit` and its first parent.
+    private func changes(in commit: Commit, selection: HistorySelection, walk: inout Walk) throws -> [FileChange] {
+        let parent = commit.parents.first
+        switch selection {
+        case .flag(let environment, let id):
+            return try self.flagChange(environment: environment, id: id, commit: commit.id, parent: parent, walk: &walk)
+        case .environment(let environment):
+            let directory = flagsDirectory + "/" + environment
+            let changes = try diffed(parent: parent, commit: commit.id, under: directory)
+            if !walk.sawPath, try repository.entryID(atPath: directory, inCommit: commit.id) != nil {
+                walk.sawPath = true
+            }
+            return changes
+        case .all:
+            walk.sawPath = true
+            return try diffed(parent: parent, commit: commit.id, under: flagsDirectory)
+        }
+    }
+
+    /// One flag's file in `commit` and in `parent`, compared by blob id; the parent's lookup is carried to the next
+    /// commit, and a parent with the same directory tree reuses the commit's file id.
+    private func flagChange(environment: String, id: String, commit: ObjectID, parent: ObjectID?, walk: inout Walk) throws -> [FileChange] {
+        let directory = flagsDirectory + "/" + environment
+        let file = id + ".json"
+        let current: FlagLookup
+        if let carried = walk.carried, carried.commit == commit {
+            current = carried.lookup
+        } else {
+            current = try self.lookUp(file, under: directory, in: commit, sameDirectoryAs: nil)
+        }
+        var previous = FlagLookup()
+        if let parent {
+            previous = try self.lookUp(file, under: directory, in: parent, sameDirectoryAs: current)
+            walk.carried = (parent, previous)
+        }
+        if current.file != nil || previous.file != nil { walk.sawPath = true }
+        return current.file == previous.file ? [] : [FileChange(environment: environment, id: id, old: previous.file, new: current.file)]
+    }
+
+    /// The ids of `directory` and of `file` in it, in `commit`; when the directory is the same tree as in `known`,
+    /// the file's id is taken from there.
+    private func lookUp(_ file: String, under directory: String, in commit: ObjectID, sameDirectoryAs known: FlagLookup?) throws -> FlagLookup {
+        let directoryID = try repository.entryID(atPath: directory, inCommit: commit)
+        if let known, directoryID == known.directory {
+            return FlagLookup(directory: directoryID, file: known.file)
+        }
+        let fileID = try directoryID.flatMap { (tree) throws(GitError) in try repository.entryID(named: file, inTree: tree) }
+        return FlagLookup(directory: directoryID, file: fileID)
+    }
+
+    /// The history entries of one commit's changed files: semantic changes only, metadata-only ones on request, at most
+    /// `limit`.
+    private mutating func entries(for changes: [FileChange], in commit: Commit, includeMetadata: Bool, limit: Int?) -> [HistoryEntry] {
+        var entries: [HistoryEntry] = []
+        for change in changes {
+            guard let kind = classify(old: change.old, new: change.new, environment: change.environment, id: change.id) else { continue }
+            if kind == .metadata && !includeMetadata { continue }
+            entries.append(
+                HistoryEntry(
+                    commit: commit.id.hex,
+                    author: commit.author.name,
+                    email: commit.author.email,
+                    date: commit.author.time,
+                    subject: commit.subject,
+                    environment: change.environment,
+                    flag: change.id,
+                    change: kind
+                )
+            )
+            if Self.isFull(entries, limit: limit) { break }
+        }
+        return entries
+    }
+
+    /// The error for a selection whose flag or environment no commit walked had; nil for `.all`, which always has an
+    /// answer.
+    private func neverExisted(_ selection: HistorySelection) -> HistoryError? {
+        switch selection {
+        case .flag(let environment, let id):
+            return .flagNeverExisted(environment: environment, flag: id, flagsDirectory: flagsDirectory)
+        case .environment(let environment):
+            return .environmentNeverExisted(environment: environment, flagsDirectory: flagsDirectory)
+        case .all:
+            return nil
+        }
+    }
+
+    /// The flag files under `prefix` that differ between `commit` and `parent`.
+    private func diffed(parent: ObjectID?, commit: ObjectID, under prefix: String) throws -> [FileChange] {
         try repository.diff(from: parent, to: commit, under: prefix).compactMap { change in
             let relative = String(change.path.dropFirst(flagsDirectory.count + 1))
             guard case .flag(let environment, let id) = FlagPath.classify(relative) else { return nil }
-            return (environment, id, change.oldID, change.newID)
+            return FileChange(environment: environment, id: id, old: change.oldID, new: change.newID)
         }
     }
 
@@ -171,10 +195,4 @@ public struct FlagHistory {
         decoded[blob] = flag
         return flag
     }
-}
-
-/// A history question that has no answer, such as a flag that never existed.
-public struct HistoryError: Error, Sendable, CustomStringConvertible {
-    public let message: String
-    public var description: String { message }
 }

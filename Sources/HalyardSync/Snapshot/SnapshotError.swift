@@ -41,6 +41,7 @@ public struct SnapshotError: Error, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// One line: the error count and the first error, the git error, or the path and what failed there.
     public var description: String {
         switch kind {
         case .invalid(let diagnostics):

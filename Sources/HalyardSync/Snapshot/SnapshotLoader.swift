@@ -19,6 +19,7 @@ public struct SnapshotLoader: Sendable {
     /// The aggregate limits (files, environments, file size) each load enforces.
     public let limits: RepositoryLimits
 
+    /// Creates a loader for the flags under `flagsDirectory` (trailing slashes are dropped) that enforces `limits`.
     public init(flagsDirectory: String = "flags", limits: RepositoryLimits = .standard) {
         self.limits = limits
         var directory = flagsDirectory

@@ -15,6 +15,7 @@ public struct AppliedChange: Sendable {
     /// When it was applied.
     public let appliedAt: Date
 
+    /// Creates the record of one applied commit.
     public init(commit: String, previousCommit: String?, changes: ChangeSet, appliedAt: Date) {
         self.commit = commit
         self.previousCommit = previousCommit
@@ -28,5 +29,6 @@ public struct AppliedChange: Sendable {
 /// Listeners are called after the store was swapped and the outbox written, on the watcher's task; they must return
 /// quickly and never block.
 public protocol ChangeListener: Sendable {
+    /// Called once for each applied commit with an effective change, after it is served.
     func flagsApplied(_ change: AppliedChange)
 }

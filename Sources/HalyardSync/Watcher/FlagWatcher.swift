@@ -2,7 +2,6 @@ import Foundation
 import HalyardGit
 import HalyardRules
 import Logging
-import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -30,6 +29,14 @@ public final class FlagWatcher: Service, Sendable {
     private let signal = RefreshSignal()
     private let metrics = WatcherMetrics()
 
+    /// Creates a watcher that serves through `store` and persists each applied commit through `database` first.
+    ///
+    /// - Parameters:
+    ///   - configuration: Which repository and branch to follow, and how often.
+    ///   - store: Where the applied snapshot is served from.
+    ///   - database: Where each applied commit is recorded, with its outbox, before it is served.
+    ///   - listeners: Told about every effective change once it is served (the SSE hub).
+    ///   - logger: Where fetches, applies and rejections are logged.
     public init(
         configuration: WatcherConfiguration,
         store: FlagStore,
@@ -51,6 +58,8 @@ public final class FlagWatcher: Service, Sendable {
         signal.signal()
     }
 
+    /// Serves the persisted commit at once, then fetches, validates and applies until the task is cancelled or a
+    /// graceful shutdown is requested.
     public func run() async throws {
         await restorePersistedState()
         await cancelWhenGracefulShutdown {
@@ -154,10 +163,25 @@ public final class FlagWatcher: Service, Sendable {
         return true
     }
 
+    /// Applies the branch tip, one line per step of the data path (DESIGN §9): load and validate the snapshot (or
+    /// reject the commit), diff it against the served one, persist the commit with its outbox, swap the store, count
+    /// it, then tell the listeners.
     private func apply(tip: ObjectID, served: ServedState?, fetchedAt: Date) async {
-        let snapshot: Snapshot
+        guard let snapshot = await load(tip, after: served) else { return }
+        let appliedAt = Date()
+        let diff = diff(snapshot, commit: tip.hex, against: served)
+        let lastChange = lastChange(after: diff, in: snapshot, served: served)
+        guard persist(diff, appliedAt: appliedAt, lastChange: lastChange, fetchedAt: fetchedAt) else { return }
+        swap(to: ServedState(snapshot: snapshot, appliedAt: appliedAt, lastChange: lastChange))
+        recordApplied(diff, snapshot: snapshot, at: appliedAt)
+        publish(diff, appliedAt: appliedAt)
+    }
+
+    /// The tip's snapshot, loaded incrementally from the served one; nil when it cannot be applied. An invalid flag set
+    /// is rejected (and stays visible in the status); a git or file-system failure is logged and retried next cycle.
+    private func load(_ tip: ObjectID, after served: ServedState?) async -> Snapshot? {
         do {
-            snapshot = try await worker.load(commit: tip, after: served?.snapshot)
+            return try await worker.load(commit: tip, after: served?.snapshot)
         } catch {
             if error.isInvalidFlagSet {
                 reject(tip, errors: error.errors)
@@ -165,47 +189,78 @@ public final class FlagWatcher: Service, Sendable {
                 store.updateStatus { $0.lastFetchError = error.description }
                 logger.error("cannot load the commit", metadata: ["commit": "\(tip.hex)", "error": "\(error.description)"])
             }
-            return
+            return nil
         }
-        let appliedAt = Date()
-        // Without a served snapshot, the commit applied before a restart may be gone from git: then every flag changed.
+    }
+
+    /// What applying `snapshot` changes compared with what is served.
+    ///
+    /// Without a served snapshot, the commit applied before a restart may be gone from git: then every flag changed, and
+    /// that is published. A fresh service's first commit is applied without publishing anything.
+    private func diff(_ snapshot: Snapshot, commit: String, against served: ServedState?) -> AppliedDiff {
         let lost = served == nil ? lostCommit.withLock({ $0 }) : nil
-        let previousCommit = served?.commit ?? lost
-        let publishes = served != nil || lost != nil
-        let changes = lost == nil ? ChangeSet.between(served?.snapshot, snapshot) : ChangeSet.everyFlagChanged(in: snapshot)
+        return AppliedDiff(
+            commit: commit,
+            previousCommit: served?.commit ?? lost,
+            changes: lost == nil ? ChangeSet.between(served?.snapshot, snapshot) : ChangeSet.everyFlagChanged(in: snapshot),
+            publishes: served != nil || lost != nil
+        )
+    }
+
+    /// Each environment's last effective change after applying `diff`: the new commit for every environment it changed
+    /// (for every environment on the first apply), nothing for environments that are gone.
+    private func lastChange(after diff: AppliedDiff, in snapshot: Snapshot, served: ServedState?) -> [String: String] {
         var lastChange = served?.lastChange ?? [:]
-        for name in snapshot.environments.keys where served == nil || changes.environments[name]?.isEffective == true {
-            lastChange[name] = tip.hex
+        for name in snapshot.environments.keys where served == nil || diff.changes.environments[name]?.isEffective == true {
+            lastChange[name] = diff.commit
         }
         for name in lastChange.keys where snapshot.environments[name] == nil {
             lastChange[name] = nil
         }
-        let outbox = publishes ? changes.environmentChanges(commit: tip.hex, previousCommit: previousCommit) : []
+        return lastChange
+    }
+
+    /// Records the commit together with the outbox of its changes, in one transaction, before anything is served.
+    /// Returns false (and leaves the served commit as it is) when the store cannot be written.
+    private func persist(_ diff: AppliedDiff, appliedAt: Date, lastChange: [String: String], fetchedAt: Date) -> Bool {
         do {
             try database.recordApplied(
-                AppliedState(commit: tip.hex, appliedAt: appliedAt, lastChange: lastChange),
-                changes: outbox,
+                AppliedState(commit: diff.commit, appliedAt: appliedAt, lastChange: lastChange),
+                changes: diff.outbox,
                 fetchedAt: fetchedAt
             )
+            return true
         } catch {
             store.updateStatus { $0.lastFetchError = "cannot persist the applied commit: \(error)" }
-            logger.error("cannot persist the applied commit; not applying it", metadata: ["commit": "\(tip.hex)", "error": "\(error)"])
-            return
+            logger.error("cannot persist the applied commit; not applying it", metadata: ["commit": "\(diff.commit)", "error": "\(error)"])
+            return false
         }
-        store.apply(ServedState(snapshot: snapshot, appliedAt: appliedAt, lastChange: lastChange))
+    }
+
+    /// Serves the new state; a commit that applies ends any rejection and any lost persisted commit.
+    private func swap(to state: ServedState) {
+        store.apply(state)
         lostCommit.withLock { $0 = nil }
         store.updateStatus { $0.rejected = nil }
+    }
+
+    /// Counts and logs the applied commit.
+    private func recordApplied(_ diff: AppliedDiff, snapshot: Snapshot, at appliedAt: Date) {
         metrics.applied(snapshot, at: appliedAt)
         logger.info(
             "applied commit",
             metadata: [
-                "commit": "\(tip.hex)",
-                "previous": "\(previousCommit ?? "none")",
-                "changed": "\(changes.effectivelyChangedEnvironments.joined(separator: ","))",
+                "commit": "\(diff.commit)",
+                "previous": "\(diff.previousCommit ?? "none")",
+                "changed": "\(diff.changes.effectivelyChangedEnvironments.joined(separator: ","))",
             ]
         )
-        guard publishes, changes.isEffective else { return }
-        let change = AppliedChange(commit: tip.hex, previousCommit: previousCommit, changes: changes, appliedAt: appliedAt)
+    }
+
+    /// Tells the listeners (the SSE hub) about an effective change; the outbox was already written by ``persist``.
+    private func publish(_ diff: AppliedDiff, appliedAt: Date) {
+        guard diff.publishes, diff.changes.isEffective else { return }
+        let change = AppliedChange(commit: diff.commit, previousCommit: diff.previousCommit, changes: diff.changes, appliedAt: appliedAt)
         for listener in listeners {
             listener.flagsApplied(change)
         }
@@ -225,33 +280,19 @@ public final class FlagWatcher: Service, Sendable {
     }
 }
 
-/// The watcher's metrics, created once.
-struct WatcherMetrics: Sendable {
-    private let fetchSuccess = Counter(label: "halyard_fetch_total", dimensions: [("result", "success")])
-    private let fetchError = Counter(label: "halyard_fetch_total", dimensions: [("result", "error")])
-    private let fetchDuration = Timer(label: "halyard_fetch_duration_seconds", preferredDisplayUnit: .seconds)
-    private let appliedTotal = Counter(label: "halyard_commits_applied_total")
-    private let rejectedTotal = Counter(label: "halyard_commits_rejected_total")
-    private let lastApplied = Gauge(label: "halyard_last_applied_timestamp_seconds")
+/// What applying one commit changes, worked out before anything is written.
+private struct AppliedDiff {
+    /// The commit being applied.
+    let commit: String
+    /// The commit served before it, or the persisted one that git no longer has; nil on a fresh service.
+    let previousCommit: String?
+    /// The change sets of every environment with any change.
+    let changes: ChangeSet
+    /// Whether the change is published: not for the first commit a fresh service applies.
+    let publishes: Bool
 
-    func fetch(result: String, duration: Duration) {
-        (result == "success" ? fetchSuccess : fetchError).increment()
-        fetchDuration.recordSeconds(duration.seconds)
-    }
-
-    func applied(_ snapshot: Snapshot, at date: Date) {
-        appliedTotal.increment()
-        recordServed(snapshot, at: date)
-    }
-
-    func recordServed(_ snapshot: Snapshot, at date: Date) {
-        lastApplied.record(date.timeIntervalSince1970)
-        for (name, environment) in snapshot.environments {
-            Gauge(label: "halyard_flags", dimensions: [("environment", name)]).record(environment.flags.count)
-        }
-    }
-
-    func rejected() {
-        rejectedTotal.increment()
+    /// The messages to enqueue with the commit: the effective changes, when the change is published.
+    var outbox: [EnvironmentChange] {
+        publishes ? changes.environmentChanges(commit: commit, previousCommit: previousCommit) : []
     }
 }

@@ -10,9 +10,11 @@ public struct WatcherConfiguration: Sendable {
         case remote(url: String)
     }
 
+    /// Where the flags come from.
     public var source: Source
     /// The branch to follow; nil means the current branch (local) or the remote's HEAD (remote).
     public var branch: String?
+    /// The directory of the flag files inside the repository.
     public var flagsDirectory: String
     /// How often a remote is fetched.
     public var pollInterval: Duration
@@ -20,11 +22,14 @@ public struct WatcherConfiguration: Sendable {
     public var localPollInterval: Duration
     /// Where the mirror and the state database live.
     public var dataDirectory: String
+    /// How to authenticate to a remote; nil for none.
     public var credentials: Credentials?
-    /// First and largest delay between retries of a failing fetch.
+    /// The delay after the first failed fetch (jittered down to half of it); it doubles with each further failure.
     public var initialBackoff: Duration
+    /// The largest delay between retries of a failing fetch.
     public var maxBackoff: Duration
 
+    /// Creates a configuration; the defaults follow the local branch of the repository around the working directory.
     public init(
         source: Source = .local(path: "."),
         branch: String? = nil,

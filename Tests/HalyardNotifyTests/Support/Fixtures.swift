@@ -6,15 +6,17 @@
 
 import AsyncHTTPClient
 import Foundation
-import HalyardNotify
 import HalyardSync
 import HalyardTesting
 import Logging
 import ServiceLifecycle
 import Testing
 
+@testable import HalyardNotify
+
 /// Shared builders for the notify tests.
 enum Fixtures {
+    /// A service base URL for tests about a body that carries its whole `flagsUrl` (see ``StateDatabase/storeFlagsURLs(base:)``).
     static let flagsBaseURL = "http://127.0.0.1:8080"
 
     /// A fresh database path in its own temporary directory.
@@ -128,4 +130,14 @@ enum Fixtures {
 extension WebhookDeliverer.Configuration {
     /// The defaults, except that private networks are allowed: every receiver of these tests listens on loopback.
     static var loopback: Self { Self(allowPrivateNetworks: true) }
+}
+
+extension StateDatabase {
+    /// Puts `base` in front of the path-only `flagsUrl` of every pending body, as a deliverer does before its first
+    /// attempt and as versions before the service assembly stored it: for tests about a body with its whole URL.
+    func storeFlagsURLs(base: String) throws {
+        for message in try self.pendingMessages() {
+            try self.storeCompletedBody(WebhookPayload.resolvingFlagsURL(message.body, base: base), messageID: message.messageID)
+        }
+    }
 }

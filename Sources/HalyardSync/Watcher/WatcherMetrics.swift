@@ -1,0 +1,34 @@
+import Foundation
+import HalyardRules
+import Metrics
+
+/// The watcher's metrics, created once.
+struct WatcherMetrics: Sendable {
+    private let fetchSuccess = Counter(label: "halyard_fetch_total", dimensions: [("result", "success")])
+    private let fetchError = Counter(label: "halyard_fetch_total", dimensions: [("result", "error")])
+    private let fetchDuration = Timer(label: "halyard_fetch_duration_seconds", preferredDisplayUnit: .seconds)
+    private let appliedTotal = Counter(label: "halyard_commits_applied_total")
+    private let rejectedTotal = Counter(label: "halyard_commits_rejected_total")
+    private let lastApplied = Gauge(label: "halyard_last_applied_timestamp_seconds")
+
+    func fetch(result: String, duration: Duration) {
+        (result == "success" ? fetchSuccess : fetchError).increment()
+        fetchDuration.recordSeconds(duration.seconds)
+    }
+
+    func applied(_ snapshot: Snapshot, at date: Date) {
+        appliedTotal.increment()
+        recordServed(snapshot, at: date)
+    }
+
+    func recordServed(_ snapshot: Snapshot, at date: Date) {
+        lastApplied.record(date.timeIntervalSince1970)
+        for (name, environment) in snapshot.environments {
+            Gauge(label: "halyard_flags", dimensions: [("environment", name)]).record(environment.flags.count)
+        }
+    }
+
+    func rejected() {
+        rejectedTotal.increment()
+    }
+}
