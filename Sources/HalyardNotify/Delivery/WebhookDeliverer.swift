@@ -111,9 +111,7 @@ public final class WebhookDeliverer: Service, Sendable {
         ///
         /// - Parameter random: A number in `0..<1`.
         public func backoffDelay(attempt: Int, random: Double) -> Duration {
-            let exponent = Double(min(max(attempt, 1) - 1, 62))
-            let ceiling = min(self.maxBackoff.seconds, self.initialBackoff.seconds * pow(2, exponent))
-            return .seconds(min(max(random, 0), 1) * ceiling)
+            Backoff(initial: self.initialBackoff, maximum: self.maxBackoff, jitter: .full).delay(attempt: attempt, random: random)
         }
     }
 

@@ -1,7 +1,7 @@
 extension Duration {
     /// The duration in seconds, as a `Double` (`.milliseconds(1500).seconds == 1.5`).
     ///
-    /// For metrics, backoff arithmetic and `Date` offsets, which all count in seconds. It lives in HalyardRules
+    /// For metrics, ``Backoff`` arithmetic and `Date` offsets, which all count in seconds. It lives in HalyardRules
     /// because that is the lowest module that both the watcher (HalyardSync) and the deliverer (HalyardNotify) import.
     public var seconds: Double {
         let (seconds, attoseconds) = components

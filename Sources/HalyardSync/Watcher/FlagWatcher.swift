@@ -93,11 +93,8 @@ public final class FlagWatcher: Service, Sendable {
         case .remote: interval = configuration.pollInterval
         }
         guard failures > 0 else { return interval }
-        let initial = configuration.initialBackoff.seconds
-        let exponential = min(configuration.maxBackoff.seconds, initial * pow(2, Double(min(failures - 1, 30))))
         // Equal jitter: never less than half the backoff, so a dead remote is not hammered in step with others.
-        let seconds = exponential / 2 + Double.random(in: 0...(exponential / 2))
-        return .milliseconds(Int64(seconds * 1000))
+        return Backoff(initial: configuration.initialBackoff, maximum: configuration.maxBackoff, jitter: .equal).delay(attempt: failures)
     }
 
     /// Serves the commit applied before a restart at once, before any fetch.
