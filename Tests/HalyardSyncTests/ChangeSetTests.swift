@@ -79,6 +79,29 @@ struct ChangeSetTests {
         #expect(productionChange.previousCommit == "old")
     }
 
+    @Test func testATypedFlagsVariantsAndDefaultVariantAreItsTargeting() throws {
+        func typed(_ variants: String, default defaultVariant: String = "a") -> String {
+            #"{"active": true, "variants": \#(variants), "defaultVariant": "\#(defaultVariant)", "rules": []}"#
+        }
+        let set = try changes(
+            before: [
+                "flags/production/value.json": typed(#"{"a": "x", "b": "y"}"#),
+                "flags/production/default.json": typed(#"{"a": "x", "b": "y"}"#),
+                "flags/production/order.json": typed(#"{"a": "x", "b": "y"}"#),
+            ],
+            after: [
+                "flags/production/value.json": typed(#"{"a": "x", "b": "z"}"#),
+                "flags/production/default.json": typed(#"{"a": "x", "b": "y"}"#, default: "b"),
+                "flags/production/order.json": typed(#"{"b": "y", "a": "x"}"#),
+            ]
+        )
+        let production = try #require(set.environments["production"])
+        #expect(production.changed == ["default", "value"])
+        // The outbox counts a change by its transitions' fingerprints: a typed change must not look empty there.
+        let outbox = set.environmentChanges(commit: "new", previousCommit: "old")
+        #expect(outbox.first { $0.environment == "production" }?.changed == ["default", "value"])
+    }
+
     @Test func testAChangeOutsideTheFlagsDirectoryIsNoChange() throws {
         let set = try changes(
             before: ["flags/production/a.json": FlagText.simple(), "docs/x.md": "one"],

@@ -10,7 +10,8 @@ public struct LoadedFlag: Sendable {
     public let file: String
     /// The git blob id of the file, when it was read from git.
     public let blobID: String?
-    /// A hash of `active`, `baseState` and the normalised `rules`: equal iff the flag evaluates the same.
+    /// A hash of `active`, `baseState` (typed flags: `variants` and `defaultVariant`) and the normalised `rules`: equal
+    /// iff the flag evaluates the same (DESIGN §4 "changed").
     public let targetingFingerprint: String
     /// A hash of the whole normalised flag, metadata included.
     public let fingerprint: String
@@ -26,7 +27,7 @@ public struct LoadedFlag: Sendable {
         self.fingerprint = Fingerprint.of(normalized.jsonText)
         var targeting: [String: JSONValue] = [:]
         if case .object(let fields) = normalized {
-            for key in ["active", "baseState", "rules"] { targeting[key] = fields[key] }
+            for key in ["active", "baseState", "variants", "defaultVariant", "rules"] { targeting[key] = fields[key] }
         }
         self.targetingFingerprint = Fingerprint.of(JSONValue.object(targeting).jsonText)
         self.digestContribution = DigestSum(id: flag.id, fingerprint: fingerprint)
