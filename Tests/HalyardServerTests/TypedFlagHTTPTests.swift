@@ -44,7 +44,8 @@ struct TypedFlagHTTPTests {
              ]}
             """
         /// An object flag with no groups: `{}` for everybody (`STATIC`).
-        static let banner = #"{"active": true, "variants": {"none": {}, "sale": {"text": "Sale", "ratio": 2.50}}, "defaultVariant": "none", "rules": []}"#
+        static let banner =
+            #"{"active": true, "variants": {"none": {}, "sale": {"text": "Sale", "ratio": 2.50}}, "defaultVariant": "none", "rules": []}"#
         /// A boolean-kind typed flag serving `false` to everybody.
         static let killSwitch = #"{"active": true, "variants": {"off": false, "on": true}, "defaultVariant": "off", "rules": []}"#
         /// A string flag serving `""` to everybody.
@@ -215,9 +216,11 @@ struct TypedFlagHTTPTests {
             let response = try await client.execute(uri: uri, method: .post, body: .string(body))
             #expect(response.status == .ok)
             let flags = try #require(response.json["flags"] as? [[String: Any]])
-            #expect(flags.map { $0["key"] as? String } == [
-                "banner", "checkout-layout", "dark-mode", "empty-greeting", "inactive-theme", "kill-switch", "page-size",
-            ])
+            #expect(
+                flags.map { $0["key"] as? String } == [
+                    "banner", "checkout-layout", "dark-mode", "empty-greeting", "inactive-theme", "kill-switch", "page-size",
+                ]
+            )
             // Falsy values are present, each with its variant and reason.
             for expected in [
                 #"{"key":"banner","value":{},"reason":"STATIC","variant":"none","#,
@@ -234,7 +237,10 @@ struct TypedFlagHTTPTests {
             #expect(again.headers[.eTag] == etag)
 
             // A typed change gives a new ETag and the new value.
-            try fixture.repository.write("flags/production/page-size.json", TypedFile.pageSize.replacingOccurrences(of: #""zero": 0"#, with: #""zero": 5"#))
+            try fixture.repository.write(
+                "flags/production/page-size.json",
+                TypedFile.pageSize.replacingOccurrences(of: #""zero": 0"#, with: #""zero": 5"#)
+            )
             let change = try fixture.repository.commit("page size zero is 5")
             try await fixture.waitUntilServing(change)
             let changed = try await client.execute(uri: uri, method: .post, headers: [.ifNoneMatch: etag], body: .string(body))
@@ -321,7 +327,10 @@ struct TypedFlagHTTPTests {
             TypedFile.checkoutLayout
                 .replacingOccurrences(of: #""defaultVariant": "classic""#, with: #""defaultVariant": "compact""#)
                 .replacingOccurrences(of: #""serve": "one-page""#, with: #""serve": "compact""#)
-                .replacingOccurrences(of: #""percentage": 50}, {"variant": "classic", "percentage": 50}"#, with: #""percentage": 70}, {"variant": "classic", "percentage": 30}"#),
+                .replacingOccurrences(
+                    of: #""percentage": 50}, {"variant": "classic", "percentage": 50}"#,
+                    with: #""percentage": 70}, {"variant": "classic", "percentage": 30}"#
+                ),
             true
         ),
         (
