@@ -389,6 +389,45 @@ struct TypedFlagHTTPTests {
         }
     }
 
+    @Test func testLastEventIDCatchUpSeesTypedChanges() async throws {
+        let fixture = try ServerFixture(
+            configuration: HTTPAPIConfiguration(adminToken: "admin-secret", sseKeepAlive: .milliseconds(200)),
+            seed: Self.seed
+        )
+        let repository = fixture.repository
+        let first = try repository.git("rev-parse", "HEAD")
+        try await fixture.application().test(.live) { client in
+            try await fixture.waitUntilServing(first)
+            // Only a variant value and a default variant change.
+            try repository.write("flags/production/page-size.json", Self.changes[1].contents)
+            try repository.write("flags/production/checkout-layout.json", Self.changes[2].contents)
+            let second = try repository.commit("typed values")
+            try await fixture.waitUntilServing(second)
+            // Only key order: production's last change stays `second`.
+            try repository.write("flags/production/page-size.json", Self.changes[1].contents.replacingOccurrences(of: "\n", with: " "))
+            try repository.write(
+                "flags/production/banner.json",
+                #"{"rules": [], "defaultVariant": "none", "variants": {"sale": {"ratio": 2.50, "text": "Sale"}, "none": {}}, "active": true}"#
+            )
+            let third = try repository.commit("reformat")
+            try await fixture.waitUntilServing(third)
+            let port = try #require(client.port)
+            let path = "/v1/environments/production/stream"
+
+            let behind = EventStreamReader(port: port, path: path, headers: [("Last-Event-ID", first)])
+            defer { behind.close() }
+            let event = try #require(try await behind.waitForEvents(1).first)
+            #expect(event.id == second)
+            #expect(event.data["changed"] as? [String] == ["checkout-layout", "page-size"])
+            #expect(event.data["added"] as? [String] == [])
+
+            let upToDate = EventStreamReader(port: port, path: path, headers: [("Last-Event-ID", second)])
+            defer { upToDate.close() }
+            try await eventually("two keep-alives arrive") { upToDate.blocks.filter { $0 == ": keep-alive" }.count >= 2 }
+            #expect(upToDate.events.isEmpty)
+        }
+    }
+
     // MARK: - Webhooks
 
     @Test func testWebhooksForTypedChangesOnly() async throws {
