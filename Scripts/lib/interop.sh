@@ -5,7 +5,8 @@
 #   - Tests/Interop/webhook_check.sh, when it exists.
 #
 # Scripts/test runs it after `swift test`. It serves a temporary git repository holding this repository's example
-# flags/ (local mode) on a free port, with an admin token, and exits non-zero if any check fails.
+# flags/ and the interop-only flags of Tests/Interop/flags/ (local mode) on a free port, with an admin token, and exits
+# non-zero if any check fails.
 #
 # Environment:
 #   HALYARD_INTEROP_PYTHON  a Python with standardwebhooks, openfeature-sdk, openfeature-provider-ofrep and
@@ -42,10 +43,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A flag repository with the example flags, committed.
+# A flag repository with the example flags and the interop-only flags (Tests/Interop/flags: falsy values of every
+# kind, 2^53 - 1, a float flag), committed.
 repo="$work/repo"
 mkdir -p "$repo"
 cp -R "$halyard_root/flags" "$repo/flags"
+for environment in "$halyard_root"/Tests/Interop/flags/*/; do
+    mkdir -p "$repo/flags/$(basename "$environment")"
+    cp "$environment"*.json "$repo/flags/$(basename "$environment")/"
+done
 git -C "$repo" init -q -b main
 git -C "$repo" -c user.email=interop@example.com -c user.name="Halyard interop" -c commit.gpgsign=false \
     add -A

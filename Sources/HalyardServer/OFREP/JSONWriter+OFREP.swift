@@ -10,9 +10,11 @@ import HalyardRules
 extension JSONWriter {
     /// One evaluation: `{"key", "value", "reason", "variant", "metadata"}`.
     ///
-    /// `variant` is `"on"` or `"off"` after the value. `metadata` holds the flag's own scalar metadata (OFREP metadata
-    /// values are booleans, strings or numbers; nested values are left out) and `commit`, the served commit, which
-    /// wins over a flag metadata key of the same name.
+    /// `value` is the flag's JSON value, numbers exactly as written; falsy values (`false`, `0`, `""`, `{}`) are values
+    /// like any other and always written. `variant` is a boolean flag's `"on"` or `"off"`, or a typed flag's variant
+    /// name, and `reason` one of DESIGN §2 (`STATIC`, `TARGETING_MATCH`, `SPLIT`, `DEFAULT`, `DISABLED`). `metadata`
+    /// holds the flag's own scalar metadata (OFREP metadata values are booleans, strings or numbers; nested values are
+    /// left out) and `commit`, the served commit, which wins over a flag metadata key of the same name.
     mutating func ofrepEvaluation(flagKey: String, _ evaluation: Evaluation, flag: Flag, commit: String) {
         objectStart()
         key("key")
@@ -21,8 +23,10 @@ extension JSONWriter {
         json(evaluation.value)
         key("reason")
         string(evaluation.reason.rawValue)
-        key("variant")
-        string(evaluation.variant)
+        if let variant = evaluation.variant {
+            key("variant")
+            string(variant)
+        }
         key("metadata")
         objectStart()
         if !flag.metadata.isEmpty {

@@ -44,14 +44,19 @@ extension HTTPAPI {
         }
     }
 
-    /// `POST /v1/environments/{env}/evaluate`: `{"context": {...}, "flags": [ids]?}` → `{"flags": {id: bool}}`.
+    /// `POST /v1/environments/{env}/evaluate`: `{"context": {...}, "flags": [ids]?, "details": bool?}` →
+    /// `{"flags": {id: value}}`.
     ///
-    /// A missing or `null` context is an empty one; a missing or `null` `flags` evaluates every flag. An unknown id
-    /// evaluates to `false` (DESIGN §2).
+    /// A value is a boolean flag's boolean or a typed flag's JSON value, numbers exactly as written. With
+    /// `"details": true` each entry is `{"value", "variant", "reason"}` instead. A missing or `null` context is an
+    /// empty one; a missing or `null` `flags` evaluates every flag. An unknown id evaluates to `false` (DESIGN §2): its
+    /// value is `false`, and its details `{"value": false, "reason": "FLAG_NOT_FOUND"}`, with no variant.
     func evaluate(_ request: EvaluateRequest, in environment: EnvironmentSnapshot) -> Response {
         let requested = request.flagIDs
+        let details = request.details
         let context = EvaluationContext(request.attributes)
-        var json = JSONWriter(capacity: 32 + (requested?.count ?? environment.flags.count) * 32)
+        let perFlag = details ? 80 : 32
+        var json = JSONWriter(capacity: 32 + (requested?.count ?? environment.flags.count) * perFlag)
         json.objectStart()
         json.key("flags")
         json.objectStart()
@@ -59,16 +64,36 @@ extension HTTPAPI {
             var seen = Set<String>(minimumCapacity: requested.count > 1 ? requested.count : 0)
             for id in requested where requested.count == 1 || seen.insert(id).inserted {
                 json.key(id)
-                json.json(environment.flags[id]?.flag.evaluate(context).value ?? .bool(false))
+                let evaluation = environment.flags[id]?.flag.evaluate(context) ?? .flagNotFound
+                json.evaluation(evaluation, details: details)
             }
         } else {
             for id in environment.sortedIDs {
                 json.key(id)
-                json.json(environment.flags[id]!.flag.evaluate(context).value)
+                json.evaluation(environment.flags[id]!.flag.evaluate(context), details: details)
             }
         }
         json.objectEnd()
         json.objectEnd()
         return self.json(json.byteBuffer)
+    }
+}
+
+extension JSONWriter {
+    /// One entry of an `/evaluate` answer: the value, or with `details` `{"value", "variant", "reason"}`.
+    ///
+    /// `variant` is left out when there is none (an unknown flag), so the entry is never `"variant": null`.
+    fileprivate mutating func evaluation(_ evaluation: Evaluation, details: Bool) {
+        guard details else { return json(evaluation.value) }
+        objectStart()
+        key("value")
+        json(evaluation.value)
+        if let variant = evaluation.variant {
+            key("variant")
+            string(variant)
+        }
+        key("reason")
+        string(evaluation.reason.rawValue)
+        objectEnd()
     }
 }
