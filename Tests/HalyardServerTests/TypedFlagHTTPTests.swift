@@ -433,14 +433,8 @@ struct TypedFlagHTTPTests {
     @Test func testWebhooksForTypedChangesOnly() async throws {
         let webhookClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: WebhookDeliverer.httpClientConfiguration())
         let receiver = try await TestReceiver.start()
-        // Known bug in HalyardSync (outside this branch's files): `LoadedFlag.targetingFingerprint` hashes only `active`,
-        // `baseState` and `rules`, so after a change of a typed flag's `variants` or `defaultVariant` alone the outbox
-        // message's transition has equal fingerprints before and after, counts as empty and is dropped. The fix adds
-        // "variants" and "defaultVariant" to that list of keys (Sources/HalyardSync/Snapshot/Snapshot.swift); with it
-        // this test passes, and this wrapper then fails with "known issue was not recorded": remove it then.
-        await withKnownIssue("a change of variants or defaultVariant alone is dropped from the webhook outbox") {
-            try await checkWebhooks(webhookClient: webhookClient, receiver: receiver)
-        }
+        // A change of `variants` or `defaultVariant` alone is a change (LoadedFlag's targeting fingerprint covers them).
+        try await checkWebhooks(webhookClient: webhookClient, receiver: receiver)
         await receiver.stop()
         try await webhookClient.shutdown()
     }
