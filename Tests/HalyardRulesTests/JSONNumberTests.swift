@@ -133,6 +133,26 @@ struct JSONNumberTests {
         #expect(integer.hasSameTargeting(as: reordered))
     }
 
+    /// Rules compare numbers by value, so a comparator's written form is formatting: `18` → `18.0` in a rule must not
+    /// make a boolean flag "changed" (and publish), as it did not before numbers kept their text.
+    @Test(arguments: [("18", "18.0"), ("18", "1.8e1"), ("[1, 2]", "[1.0, 2e0]"), ("100", "100.00")])
+    func comparatorNumberFormIsNoChange(_ old: String, _ new: String) {
+        func flag(_ comparator: String, _ op: String) -> Flag {
+            Fixtures.flag(
+                #"{"active": true, "rules": [[{"type": "filter", "attribute": "age", "operator": "\#(op)", "comparator": \#(comparator)}]]}"#
+            )
+        }
+        let op = old.hasPrefix("[") ? "in" : ">="
+        #expect(flag(old, op).hasSameTargeting(as: flag(new, op)))
+        #expect(flag(old, op).normalizedJSON.jsonText == flag(new, op).normalizedJSON.jsonText)
+        let typed = { (comparator: String) in
+            Fixtures.flag(
+                #"{"active": true, "variants": {"a": 1, "b": 2}, "defaultVariant": "a", "rules": [{"when": [{"type": "filter", "attribute": "age", "operator": "\#(op)", "comparator": \#(comparator)}], "serve": "b"}]}"#
+            )
+        }
+        #expect(typed(old).hasSameTargeting(as: typed(new)))
+    }
+
     @Test func splitShareChangeIsAChange() {
         func flag(_ a: Int, _ b: Int) -> Flag {
             Fixtures.flag(

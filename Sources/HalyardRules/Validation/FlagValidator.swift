@@ -231,7 +231,18 @@ struct FlagValidator {
         }
         if let op { checkComparator(comparator, for: op, at: pointer + "/comparator") }
         guard let attribute, let op else { return nil }
-        return .filter(attribute: attribute, operator: op, comparator: comparator)
+        return .filter(attribute: attribute, operator: op, comparator: Self.comparatorValue(comparator))
+    }
+
+    /// The comparator with its numbers in their shortest form. Rules compare numbers by value (DESIGN §2), so how a
+    /// comparator's number is written (`18`, `18.0`, `1.8e1`) is formatting: it must not make a flag "changed"
+    /// (DESIGN §4), and the normalised form writes it as `18`. Only variant values keep their written form.
+    static func comparatorValue(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .number(let number): .number(JSONNumber(number.double))
+        case .array(let items): .array(items.map(comparatorValue))
+        default: value
+        }
     }
 
     private mutating func ruleOperator(_ value: JSONValue, at pointer: String) -> RuleOperator? {
