@@ -285,6 +285,41 @@ struct TypedFlagCLITests {
         #expect(text.contains("  changed   checkout-layout\n            - switched off: everybody gets `classic` (`\"classic\"`)\n"))
     }
 
+    @Test func diffPairsRuleGroupsWhenOneIsAddedOrRemoved() throws {
+        let workspace = try GitRepository(prefix: "halyard-typed")
+        defer { workspace.destroy() }
+        let benelux = #"{"type": "filter", "attribute": "country", "operator": "in", "comparator": ["NL", "BE"]}"#
+        let old = #"""
+            {"active": true, "variants": {"a": "A", "b": "B", "c": "C"}, "defaultVariant": "a", "rules": [
+              {"when": [\#(Typed.enterprise)], "serve": "b"},
+              {"when": [\#(benelux), {"type": "%", "percentage": 25, "attribute": "userId"}], "serve": "c"},
+              {"when": [], "split": {"attribute": "userId", "variants": [{"variant": "a", "percentage": 50}, {"variant": "b", "percentage": 50}]}}
+            ]}
+            """#
+        let new = #"""
+            {"active": true, "variants": {"a": "A", "b": "B", "c": "C"}, "defaultVariant": "a", "rules": [
+              {"when": [\#(Typed.enterprise)], "split": {"attribute": "userId", "variants": [{"variant": "b", "percentage": 50}, {"variant": "c", "percentage": 50}]}},
+              {"when": [\#(benelux), {"type": "%", "percentage": 50, "attribute": "userId"}], "serve": "c"},
+              {"when": [{"type": "filter", "attribute": "beta", "operator": "==", "comparator": true}], "serve": "a"},
+              {"when": [], "split": {"attribute": "accountId", "variants": [
+                {"variant": "a", "percentage": 50}, {"variant": "b", "percentage": 25}, {"variant": "c", "percentage": 25}]}}
+            ]}
+            """#
+        _ = try changeLayout(workspace, from: old, to: new)
+        let notes = [
+            "rule groups: 3 → 4",
+            "splits enterprise 50/50 between `b`/`c` (was `b`)",
+            "serves `c` to country in NL, BE and 50% of users by userId (was to country in NL, BE and 25% of users by userId)",
+            "serves `a` to beta == true (new rule group)",
+            "split for everybody: 50/50 between `a`/`b` → 50/25/25 between `a`/`b`/`c`; bucketed by `accountId` (was `userId`), so users are split anew",
+        ]
+        #expect(try diff(workspace, "text") == "production\n  changed   checkout-layout\n" + notes.map { "            - \($0)\n" }.joined())
+
+        let back = try HalyardBinary.run(["diff", "HEAD", "HEAD~1", "--repo", workspace.path])
+        #expect(back.stdout.contains("            - rule groups: 4 → 3\n"))
+        #expect(back.stdout.contains("            - no longer serves `a` to beta == true\n"))
+    }
+
     @Test func diffKeepsBooleanWording() throws {
         let workspace = try GitRepository(prefix: "halyard-typed")
         defer { workspace.destroy() }

@@ -145,8 +145,8 @@ enum ChangeDescription {
     // MARK: - Rule groups
 
     /// Notes for the rule groups of a typed flag. Groups equal at the start and the end are skipped; what remains is
-    /// compared position by position when both sides have as many groups, and otherwise matched by their `when`
-    /// rules, with unmatched groups reported as removed or new.
+    /// compared position by position when both sides have as many groups. Otherwise old and new groups are paired by
+    /// their `when` rules, then by what they serve, and unpaired groups are reported as removed or new, in order.
     private static func groupNotes(_ old: [RuleGroup], _ new: [RuleGroup]) -> [String] {
         var prefix = 0
         while prefix < min(old.count, new.count), old[prefix] == new[prefix] { prefix += 1 }
@@ -157,17 +157,26 @@ enum ChangeDescription {
         if oldMiddle.count == newMiddle.count {
             return zip(oldMiddle, newMiddle).compactMap { groupNote($0, $1) }
         }
-        var notes = ["rule groups: \(old.count) → \(new.count)"]
-        var unmatched = newMiddle
-        for group in oldMiddle {
-            if let index = unmatched.firstIndex(where: { $0.when == group.when }) {
-                if let note = groupNote(group, unmatched[index]) { notes.append(note) }
-                unmatched.remove(at: index)
-            } else {
-                notes.append("no longer " + phrase(group))
+        // For each new group, the old group it replaces.
+        var pairs: [Int: Int] = [:]
+        var unpaired = Set(oldMiddle.indices)
+        for same in [{ (a: RuleGroup, b: RuleGroup) in a.when == b.when }, { (a: RuleGroup, b: RuleGroup) in a.outcome == b.outcome }] {
+            for (index, group) in newMiddle.enumerated() where pairs[index] == nil {
+                if let match = oldMiddle.indices.first(where: { unpaired.contains($0) && same(oldMiddle[$0], group) }) {
+                    pairs[index] = match
+                    unpaired.remove(match)
+                }
             }
         }
-        notes += unmatched.map { phrase($0) + " (new rule group)" }
+        var notes = ["rule groups: \(old.count) → \(new.count)"]
+        notes += unpaired.sorted().map { "no longer " + phrase(oldMiddle[$0]) }
+        for (index, group) in newMiddle.enumerated() {
+            if let match = pairs[index] {
+                if let note = groupNote(oldMiddle[match], group) { notes.append(note) }
+            } else {
+                notes.append(phrase(group) + " (new rule group)")
+            }
+        }
         return notes
     }
 
