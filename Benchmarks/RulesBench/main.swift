@@ -18,17 +18,21 @@ func decodeFlag(_ json: String, id: String) -> Flag {
 }
 
 /// Evaluates `flag` `iterations` times per round, cycling through `contexts`, and prints ns per evaluation: the best
-/// round (least disturbed by other work on the machine) and the median.
-func measure(_ name: String, flag: Flag, contexts: [EvaluationContext], iterations: Int, rounds: Int = 5) {
+/// round (least disturbed by other work on the machine) and the median. Returns the best round.
+///
+/// The loop counts evaluations that a rule group decided, the same test for boolean and typed flags, so that their
+/// figures compare; for a boolean flag with `baseState: false` that is the share of users who get `true` ("on").
+@discardableResult
+func measure(_ name: String, flag: Flag, contexts: [EvaluationContext], iterations: Int, rounds: Int = 5, suffix: String = "") -> Double {
     let mask = contexts.count - 1
     var selected = 0
-    for index in 0..<min(iterations, 100_000) where flag.evaluate(contexts[index & mask]).value { selected += 1 }  // warm-up
+    for index in 0..<min(iterations, 100_000) where flag.evaluate(contexts[index & mask]).matchedGroup != nil { selected += 1 }  // warm-up
     var results: [Double] = []
     let clock = ContinuousClock()
     for _ in 0..<rounds {
         selected = 0
         let elapsed = clock.measure {
-            for index in 0..<iterations where flag.evaluate(contexts[index & mask]).value {
+            for index in 0..<iterations where flag.evaluate(contexts[index & mask]).matchedGroup != nil {
                 selected += 1
             }
         }
@@ -39,11 +43,47 @@ func measure(_ name: String, flag: Flag, contexts: [EvaluationContext], iteratio
     let share = Double(selected) / Double(iterations) * 100
     let best = format(results[0])
     let median = format(results[rounds / 2])
-    print("\(name): \(best) ns/evaluation best, \(median) median (\(rounds) × \(iterations), \(format(share))% on)")
+    let label = flag.isTyped ? "matched" : "on"
+    print("\(name): \(best) ns/evaluation best, \(median) median (\(rounds) × \(iterations), \(format(share))% \(label))\(suffix)")
+    return results[0]
+}
+
+/// Measures several flags in interleaved rounds (each round evaluates every flag once over `iterations`), prints each
+/// flag's best and median round in ns per evaluation, and returns the best rounds in order.
+func measureInterleaved(_ flags: [(name: String, flag: Flag)], contexts: [EvaluationContext], iterations: Int, rounds: Int = 7) -> [Double] {
+    let mask = contexts.count - 1
+    var results = Array(repeating: [Double](), count: flags.count)
+    let clock = ContinuousClock()
+    for round in 0...rounds {
+        for (position, entry) in flags.enumerated() {
+            var selected = 0
+            let elapsed = clock.measure {
+                for index in 0..<iterations where entry.flag.evaluate(contexts[index & mask]).matchedGroup != nil {
+                    selected += 1
+                }
+            }
+            blackHole(selected)
+            if round > 0 { results[position].append(nanoseconds(elapsed) / Double(iterations)) }  // round 0 warms up
+        }
+    }
+    for (position, entry) in flags.enumerated() {
+        results[position].sort()
+        let best = format(results[position][0])
+        let median = format(results[position][rounds / 2])
+        print("\(entry.name): \(best) ns/evaluation best, \(median) median (\(rounds) × \(iterations), interleaved)")
+    }
+    return results.map { $0[0] }
 }
 
 func nanoseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9
+}
+
+/// A ratio with two decimals: "1.03".
+func ratio(_ value: Double) -> String {
+    let hundredths = Int((value * 100).rounded())
+    let fraction = hundredths % 100
+    return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
 }
 
 func format(_ value: Double) -> String {
@@ -103,6 +143,56 @@ measure("(a) typical flag, 3 groups × 2 filters, 8-attribute user", flag: typic
 measure("(b) one sticky % rule", flag: sticky, contexts: users, iterations: iterations)
 measure("(c) one Semaphore % rule (user text cached per context)", flag: semaphore, contexts: users, iterations: iterations / 10)
 
+// (h) A typed flag with the same rules as (a), each group serving a string variant: the typed path must stay within
+// 1.2× of the boolean one (issue 11).
+let typedTypical = decodeFlag(
+    #"""
+    {
+      "name": "Checkout layout",
+      "active": true,
+      "variants": { "classic": "classic", "one-page": "one-page", "compact": "compact", "dense": "dense" },
+      "defaultVariant": "classic",
+      "rules": [
+        { "when": [ { "type": "filter", "attribute": "country", "operator": "in", "comparator": ["DE", "FR", "NL", "AT"] },
+                    { "type": "filter", "attribute": "plan", "operator": "==", "comparator": "Enterprise" } ], "serve": "one-page" },
+        { "when": [ { "type": "filter", "attribute": "age", "operator": ">=", "comparator": 18 },
+                    { "type": "filter", "attribute": "beta", "operator": "==", "comparator": true } ], "serve": "compact" },
+        { "when": [ { "type": "filter", "attribute": "appVersion", "operator": ">=", "comparator": "2.3" },
+                    { "type": "filter", "attribute": "platform", "operator": "!=", "comparator": "android" } ], "serve": "dense" }
+      ]
+    }
+    """#,
+    id: "new-checkout"
+)
+
+// (i) A typed flag whose one group splits users three ways on userId (target: under 100 ns).
+let threeWay = decodeFlag(
+    #"""
+    {
+      "active": true,
+      "variants": { "classic": "classic", "one-page": "one-page", "compact": "compact" },
+      "defaultVariant": "classic",
+      "rules": [
+        { "when": [], "split": { "attribute": "userId", "variants": [
+            { "variant": "compact", "percentage": 50 }, { "variant": "one-page", "percentage": 30 }, { "variant": "classic", "percentage": 20 } ] } }
+      ]
+    }
+    """#,
+    id: "checkout-layout"
+)
+// The typed figures are compared with their boolean counterparts measured in the same rounds, interleaved, so that
+// other work on the machine weighs on both alike.
+let typedBests = measureInterleaved(
+    [
+        ("(h) typed flag, the rules of (a) serving string variants", typedTypical), ("(a) again, interleaved with (h)", typical),
+        ("(i) typed flag, one 3-way split on userId (target: under 100 ns)", threeWay), ("(b) again, interleaved with (i)", sticky),
+    ],
+    contexts: users,
+    iterations: iterations
+)
+print("(h)/(a): \(ratio(typedBests[0] / typedBests[1]))× the boolean flag with the same rules (target: at most 1.2×)")
+print("(i)/(b): \(ratio(typedBests[2] / typedBests[3]))× one sticky % rule (the same bucket)")
+
 // Preparing a context is paid once per request, whatever the number of flags.
 let attributes = (0..<64).map { index -> [String: JSONValue] in
     [
@@ -116,7 +206,7 @@ let clock = ContinuousClock()
 let elapsed = clock.measure {
     for index in 0..<contextIterations {
         let context = EvaluationContext(attributes[index & 63])
-        if typical.evaluate(context).value { prepared += 1 }
+        if typical.evaluate(context).boolValue { prepared += 1 }
     }
 }
 blackHole(prepared)
@@ -141,7 +231,7 @@ func measureRequest(_ name: String, flags: [Flag], attributes: [String: JSONValu
         let elapsed = ContinuousClock().measure {
             for _ in 0..<iterations {
                 let context = EvaluationContext(attributes)
-                for flag in flags where flag.evaluate(context).value { selected += 1 }
+                for flag in flags where flag.evaluate(context).boolValue { selected += 1 }
             }
         }
         results.append(nanoseconds(elapsed) / Double(iterations) / 1_000)

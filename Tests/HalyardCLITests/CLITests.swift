@@ -91,7 +91,7 @@ struct CLITests {
         #expect(json.status == 0, "\(json.stderr)")
         #expect(
             json.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-                == #"{"from":"\#(first)","to":"\#(second)","environments":{"production":{"added":["new"],"removed":[],"changed":["reporting"],"metadataChanged":[]},"staging":{"added":[],"removed":[],"changed":[],"metadataChanged":["reporting"]}}}"#
+                == #"{"from":"\#(first)","to":"\#(second)","environments":{"production":{"added":["new"],"removed":[],"changed":["reporting"],"metadataChanged":[],"notes":{"new":["inactive: everybody gets `true`"],"reporting":["switched off: everybody gets `true`","baseState `false` → `true`","rules: 2 → 1 group"]}},"staging":{"added":[],"removed":[],"changed":[],"metadataChanged":["reporting"],"notes":{"reporting":["name, description or metadata only; no evaluation changes"]}}}}"#
         )
         let markdown = try HalyardBinary.run(["diff", "HEAD~1", "HEAD", "--repo", workspace.path, "--format", "markdown"])
         #expect(markdown.stdout.contains("#### production"))

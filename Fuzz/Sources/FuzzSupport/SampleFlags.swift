@@ -6,10 +6,11 @@
 
 import HalyardRules
 
-/// Flags that use every rule type and operator, to evaluate fuzzed contexts against.
+/// Flags that use every rule type and operator, and typed flags with splits, to evaluate fuzzed contexts against.
 ///
 /// The request fuzzers decode a context and then evaluate it, because evaluation is where a context's values are
-/// compared, split, hashed and serialised (Semaphore's MD5 of the whole user for a `%` rule without `attribute`).
+/// compared, split, hashed and serialised (Semaphore's MD5 of the whole user for a `%` rule without `attribute`, the
+/// sticky bucket of a split, which falls through to the next group when the attribute is missing or not a scalar).
 public enum SampleFlags {
     /// The flags, decoded once; a file that does not decode stops the fuzzer at start.
     public static let all: [Flag] = sources.map { id, text in
@@ -20,9 +21,25 @@ public enum SampleFlags {
         return flag
     }
 
-    /// The value of every sample flag for one context, in the order of ``all``.
-    public static func values(for context: EvaluationContext) -> [Bool] {
-        all.map { $0.evaluate(context).value }
+    /// The evaluation (value, variant, reason and group) of every sample flag for one context, in the order of ``all``.
+    public static func values(for context: EvaluationContext) -> [Evaluation] {
+        all.map { flag in
+            let evaluation = flag.evaluate(context)
+            checkTyped(evaluation, of: flag)
+            return evaluation
+        }
+    }
+
+    /// A typed flag serves one of its variants, by name, with that variant's value; a split decides only with a group.
+    private static func checkTyped(_ evaluation: Evaluation, of flag: Flag) {
+        guard case .typed(let variants, _, let groups) = flag.targeting else { return }
+        invariant(evaluation.variant.flatMap { variants[$0] } == evaluation.value, "\(flag.id) serves a value that is not its variant's")
+        if let group = evaluation.matchedGroup {
+            invariant(group < groups.count, "\(flag.id) names group \(group) of \(groups.count)")
+            if case .split = groups[group].outcome {
+                invariant(evaluation.reason == .split, "\(flag.id): a split group decided with reason \(evaluation.reason)")
+            }
+        }
     }
 
     /// Checks what must hold for every context a request decoder accepts.
@@ -104,6 +121,47 @@ public enum SampleFlags {
             "inactive",
             """
             {"active": false, "baseState": true, "rules": [[{"type": "everybody"}]]}
+            """
+        ),
+        (
+            "checkout-layout",
+            """
+            {"active": true, "variants": {"classic": "classic", "one-page": "one-page", "compact": "compact"}, "defaultVariant": "classic",
+             "rules": [
+               {"when": [{"type": "filter", "attribute": "plan", "operator": "==", "comparator": "enterprise"}], "serve": "one-page"},
+               {"when": [{"type": "filter", "attribute": "country", "operator": "in", "comparator": "NL, BE"}],
+                "split": {"attribute": "userId", "variants": [{"variant": "compact", "percentage": 33.33}, {"variant": "one-page", "percentage": 33.33},
+                                                              {"variant": "classic", "percentage": 33.34}]}},
+               {"when": [], "split": {"attribute": "targetingKey", "variants": [{"variant": "compact", "percentage": 50}, {"variant": "classic", "percentage": 50}]}},
+               {"when": [{"type": "%", "percentage": 10}], "serve": "compact"}
+             ]}
+            """
+        ),
+        (
+            "page-size",
+            """
+            {"active": true, "variants": {"small": 10, "float": 10.0, "safe": 9007199254740991, "past": 9007199254740993, "tiny": -1e-7},
+             "defaultVariant": "small",
+             "rules": [
+               {"when": [{"type": "filter", "attribute": "age", "operator": ">=", "comparator": 18}],
+                "split": {"attribute": "age", "variants": [{"variant": "float", "percentage": 0.01}, {"variant": "safe", "percentage": 99.99}]}},
+               {"when": [{"type": "filter", "attribute": "groups", "operator": "has", "comparator": "beta"}], "serve": "past"},
+               {"when": [{"type": "filter", "attribute": "beta", "operator": "==", "comparator": true}], "serve": "tiny"}
+             ]}
+            """
+        ),
+        (
+            "config",
+            """
+            {"active": true, "variants": {"off": {}, "list": [1, "two", null], "nested": {"a": {"b": [true, 2.50]}}}, "defaultVariant": "off",
+             "rules": [{"when": [], "split": {"attribute": "email", "variants": [{"variant": "list", "percentage": 100}]}},
+                       {"when": [{"type": "filter", "attribute": "score", "operator": "<", "comparator": 0}], "serve": "nested"}]}
+            """
+        ),
+        (
+            "typed-inactive",
+            """
+            {"active": false, "variants": {"yes": true, "no": false}, "defaultVariant": "no", "rules": [{"when": [], "serve": "yes"}]}
             """
         ),
     ]

@@ -30,8 +30,8 @@ struct Diff: ParsableCommand {
             let new = try load(toID, label: to, repo)
             let changes = ChangeSet.between(old, new)
             switch format {
-            case .json: print(Self.json(changes, from: fromID, to: toID))
-            case .text: print(Self.text(changes, from: fromID, to: toID), terminator: "")
+            case .json: print(Self.json(changes, old: old, new: new, from: fromID, to: toID))
+            case .text: print(Self.text(changes, old: old, new: new, from: fromID, to: toID), terminator: "")
             case .markdown: print(Self.markdown(changes, old: old, new: new, from: fromID, to: toID), terminator: "")
             }
         }
@@ -63,8 +63,23 @@ struct Diff: ParsableCommand {
         }
     }
 
-    /// `{"from", "to", "environments": {name: {"added", "removed", "changed", "metadataChanged"}}}`.
-    static func json(_ changes: ChangeSet, from: ObjectID, to: ObjectID) -> String {
+    /// What a reviewer should know about one flag of one environment's change set, from ``ChangeDescription``.
+    static func notes(_ id: String, _ kind: EnvironmentChangeSet.Kind, environment: String, old: Snapshot, new: Snapshot) -> [String] {
+        let before = old.environments[environment]?.flag(id)
+        let after = new.environments[environment]?.flag(id)
+        switch kind {
+        case .added: return after.map { [ChangeDescription.added($0)] } ?? []
+        case .removed: return [ChangeDescription.removed(before)]
+        case .changed:
+            guard let before, let after else { return [] }
+            return ChangeDescription.changed(from: before, to: after)
+        case .metadata: return [ChangeDescription.metadataOnly]
+        }
+    }
+
+    /// `{"from", "to", "environments": {name: {"added", "removed", "changed", "metadataChanged", "notes"}}}`, where
+    /// `notes` maps each listed flag id to what a reviewer should know, in the words of the other formats.
+    static func json(_ changes: ChangeSet, old: Snapshot, new: Snapshot, from: ObjectID, to: ObjectID) -> String {
         var json = JSONWriter()
         json.objectStart()
         json.key("from")
@@ -85,6 +100,13 @@ struct Diff: ParsableCommand {
             json.strings(change.changed)
             json.key("metadataChanged")
             json.strings(change.metadataChanged)
+            json.key("notes")
+            json.objectStart()
+            for (id, kind) in change.listed.sorted(by: { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }) {
+                json.key(id)
+                json.strings(notes(id, kind, environment: name, old: old, new: new).map(ChangeDescription.plain))
+            }
+            json.objectEnd()
             json.objectEnd()
         }
         json.objectEnd()
@@ -92,16 +114,20 @@ struct Diff: ParsableCommand {
         return json.text
     }
 
-    static func text(_ changes: ChangeSet, from: ObjectID, to: ObjectID) -> String {
+    /// One line per flag (`added`, `removed`, `changed`, `metadata`), each followed by what a reviewer should know.
+    static func text(_ changes: ChangeSet, old: Snapshot, new: Snapshot, from: ObjectID, to: ObjectID) -> String {
         if changes.environments.isEmpty { return "no flag changes between \(from.shortHex) and \(to.shortHex)\n" }
         var out = ""
         for name in ordered(changes.environments.keys) {
             let change = changes.environments[name]!
             out += name + (change.isEffective ? "" : " (metadata only)") + "\n"
-            for id in change.added { out += "  added     \(id)\n" }
-            for id in change.removed { out += "  removed   \(id)\n" }
-            for id in change.changed { out += "  changed   \(id)\n" }
-            for id in change.metadataChanged { out += "  metadata  \(id)\n" }
+            for (id, kind) in change.listed {
+                out += "  \(kind.rawValue.padding(10))\(id)\n"
+                if kind == .metadata { continue }
+                for note in notes(id, kind, environment: name, old: old, new: new) {
+                    out += "            - \(ChangeDescription.plain(note))\n"
+                }
+            }
         }
         return out
     }
@@ -120,63 +146,31 @@ struct Diff: ParsableCommand {
             let change = changes.environments[name]!
             out += "#### \(name)\(name == "production" && change.isEffective ? " ⚠️" : "")\n\n"
             out += "| flag | change | what a reviewer should know |\n|---|---|---|\n"
-            for id in change.added {
-                out += "| `\(id)` | added | \(summary(new.environments[name]?.flag(id))) |\n"
-            }
-            for id in change.removed {
-                out += "| `\(id)` | removed | users get `false` from now on (unknown flag) |\n"
-            }
-            for id in change.changed {
-                out += "| `\(id)` | changed | \(details(old.environments[name]?.flag(id), new.environments[name]?.flag(id))) |\n"
-            }
-            for id in change.metadataChanged {
-                out += "| `\(id)` | metadata | name, description or metadata only; no evaluation changes |\n"
+            for (id, kind) in change.listed {
+                let cell = notes(id, kind, environment: name, old: old, new: new).joined(separator: "; ").replacing("|", with: "\\|")
+                out += "| `\(id)` | \(kind.rawValue) | \(cell) |\n"
             }
             out += "\n"
         }
         return out
     }
+}
 
-    private static func summary(_ flag: HalyardRules.Flag?) -> String {
-        guard let flag else { return "" }
-        if !flag.active { return "inactive: everybody gets `\(flag.baseState)`" }
-        let groups = flag.rules.count
-        return "active, \(groups) rule group\(groups == 1 ? "" : "s"), baseState `\(flag.baseState)`"
+extension EnvironmentChangeSet {
+    /// How one flag is listed in a change set.
+    enum Kind: String {
+        case added, removed, changed, metadata
     }
 
-    private static func details(_ old: HalyardRules.Flag?, _ new: HalyardRules.Flag?) -> String {
-        guard let old, let new else { return "" }
-        var notes: [String] = []
-        if old.active != new.active {
-            notes.append(new.active ? "**switched on** (active `false` → `true`)" : "**switched off**: everybody gets `\(new.baseState)`")
-        }
-        if old.baseState != new.baseState { notes.append("baseState `\(old.baseState)` → `\(new.baseState)`") }
-        if old.rules != new.rules {
-            let oldPercent = percentages(old)
-            let newPercent = percentages(new)
-            let rolloutChanged = oldPercent != newPercent && !newPercent.isEmpty
-            if rolloutChanged {
-                notes.append(
-                    "rollout " + oldPercent.map(Self.percent).joined(separator: ", ") + " → " + newPercent.map(Self.percent).joined(separator: ", ")
-                )
-            }
-            if old.rules.count != new.rules.count {
-                notes.append("rules: \(old.rules.count) → \(new.rules.count) group\(new.rules.count == 1 ? "" : "s")")
-            } else if !rolloutChanged {
-                notes.append("targeting rules changed")
-            }
-        }
-        return notes.joined(separator: "; ")
+    /// Every listed flag with its kind: the added, then the removed, changed and metadata-only ones, each sorted.
+    var listed: [(id: String, kind: Kind)] {
+        added.map { ($0, .added) } + removed.map { ($0, .removed) } + changed.map { ($0, .changed) } + metadataChanged.map { ($0, .metadata) }
     }
+}
 
-    private static func percentages(_ flag: HalyardRules.Flag) -> [Int] {
-        flag.rules.flatMap { $0 }.compactMap { rule in
-            if case .percentage(let basisPoints, _) = rule { return basisPoints }
-            return nil
-        }
-    }
-
-    private static func percent(_ basisPoints: Int) -> String {
-        basisPoints % 100 == 0 ? "\(basisPoints / 100)%" : "\(Double(basisPoints) / 100)%"
+extension String {
+    /// The string padded with spaces to `width` characters.
+    fileprivate func padding(_ width: Int) -> String {
+        count >= width ? self + " " : self + String(repeating: " ", count: width - count)
     }
 }

@@ -4,7 +4,7 @@ import HalyardRules
 /// `halyard eval`: evaluates one flag for one user, the same way the service does.
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Evaluate one flag for a user and print true or false.",
+        abstract: "Evaluate one flag for a user and print its value as JSON (true, \"one-page\", 10, {…}).",
         discussion: """
             Attributes come from --context (a JSON object) and --attr k=v (repeatable; later wins). \
             A value parses as a JSON scalar when it can (42, true, "x"), else it is a string.
@@ -28,7 +28,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Read the flag at this revision instead of the working tree.")
     var rev: String?
 
-    @ArgumentParser.Flag(help: "Also print the reason and the matching rule group.")
+    @ArgumentParser.Flag(help: "Also print the variant, the reason and the matching rule group.")
     var explain = false
 
     /// Argument-shape problems are usage errors: argument-parser prints them with the usage and exits 64.

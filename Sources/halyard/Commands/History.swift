@@ -64,11 +64,13 @@ struct History: ParsableCommand {
                 print(Self.json(entries))
             case .text:
                 if entries.isEmpty { print("no effective changes") }
+                var versions = FlagVersions(repository: repo, flagsDirectory: repository.flagsDirectory)
                 for entry in entries {
                     let date = Self.iso8601(entry.date)
                     print(
                         "\(entry.commit.prefix(7))  \(date)  \(entry.change.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(entry.environment)/\(entry.flag)  \(entry.author) <\(entry.email)>  \(entry.subject)"
                     )
+                    for note in versions.notes(for: entry) { print("         - \(ChangeDescription.plain(note))") }
                 }
             }
         }
@@ -104,5 +106,52 @@ struct History: ParsableCommand {
         }
         json.arrayEnd()
         return json.text
+    }
+}
+
+/// Reads the two versions of a flag that a history entry compares, to describe the change in words.
+///
+/// The history walk says which commits changed a flag; the words (``ChangeDescription``) need the flag at the commit
+/// and at its first parent. Decoded flags are kept per commit and path, since consecutive entries share commits.
+struct FlagVersions {
+    let repository: Repository
+    let flagsDirectory: String
+    private var decoded: [String: HalyardRules.Flag?] = [:]
+
+    init(repository: Repository, flagsDirectory: String) {
+        self.repository = repository
+        self.flagsDirectory = SnapshotLoader(flagsDirectory: flagsDirectory).flagsDirectory
+    }
+
+    /// What a reviewer should know about the entry's change; empty for metadata-only changes and unreadable flags.
+    mutating func notes(for entry: HistoryEntry) -> [String] {
+        guard let commitID = ObjectID(hex: entry.commit) else { return [] }
+        let path = flagsDirectory + "/" + entry.environment + "/" + entry.flag + ".json"
+        switch entry.change {
+        case .added:
+            return flag(at: commitID, path: path, id: entry.flag).map { [ChangeDescription.added($0)] } ?? []
+        case .removed:
+            return [ChangeDescription.removed(parent(of: commitID).flatMap { flag(at: $0, path: path, id: entry.flag) })]
+        case .changed:
+            guard let parent = parent(of: commitID), let before = flag(at: parent, path: path, id: entry.flag),
+                let after = flag(at: commitID, path: path, id: entry.flag)
+            else { return [] }
+            return ChangeDescription.changed(from: before, to: after)
+        case .metadata:
+            return []
+        }
+    }
+
+    private func parent(of commit: ObjectID) -> ObjectID? {
+        (try? repository.commit(commit))?.parents.first
+    }
+
+    private mutating func flag(at commit: ObjectID, path: String, id: String) -> HalyardRules.Flag? {
+        let key = commit.hex + ":" + path
+        if let cached = decoded[key] { return cached }
+        let bytes = (try? repository.entryID(atPath: path, inCommit: commit)).flatMap { $0 }.flatMap { try? repository.blob($0) }
+        let flag = bytes.flatMap { FlagDecoder.decode($0, id: id, file: path).flag }
+        decoded[key] = flag
+        return flag
     }
 }
