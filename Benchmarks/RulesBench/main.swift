@@ -22,18 +22,24 @@ func decodeFlag(_ json: String, id: String) -> Flag {
 ///
 /// The loop counts evaluations that a rule group decided, the same test for boolean and typed flags, so that their
 /// figures compare; for a boolean flag with `baseState: false` that is the share of users who get `true` ("on").
+/// It calls `Flag.resolve`, as the server's routes and the client SDK do; with `copyingValues` it calls
+/// `Flag.evaluate`, which also copies the value and the variant name out.
 @discardableResult
-func measure(_ name: String, flag: Flag, contexts: [EvaluationContext], iterations: Int, rounds: Int = 5, suffix: String = "") -> Double {
+func measure(
+    _ name: String, flag: Flag, contexts: [EvaluationContext], iterations: Int, rounds: Int = 5, suffix: String = "", copyingValues: Bool = false
+) -> Double {
     let mask = contexts.count - 1
     var selected = 0
-    for index in 0..<min(iterations, 100_000) where flag.evaluate(contexts[index & mask]).matchedGroup != nil { selected += 1 }  // warm-up
+    for index in 0..<min(iterations, 100_000) where flag.resolve(contexts[index & mask]).matchedGroup != nil { selected += 1 }  // warm-up
     var results: [Double] = []
     let clock = ContinuousClock()
     for _ in 0..<rounds {
         selected = 0
         let elapsed = clock.measure {
-            for index in 0..<iterations where flag.evaluate(contexts[index & mask]).matchedGroup != nil {
-                selected += 1
+            if copyingValues {
+                for index in 0..<iterations where flag.evaluate(contexts[index & mask]).matchedGroup != nil { selected += 1 }
+            } else {
+                for index in 0..<iterations where flag.resolve(contexts[index & mask]).matchedGroup != nil { selected += 1 }
             }
         }
         blackHole(selected)
@@ -58,7 +64,7 @@ func measureInterleaved(_ flags: [(name: String, flag: Flag)], contexts: [Evalua
         for (position, entry) in flags.enumerated() {
             var selected = 0
             let elapsed = clock.measure {
-                for index in 0..<iterations where entry.flag.evaluate(contexts[index & mask]).matchedGroup != nil {
+                for index in 0..<iterations where entry.flag.resolve(contexts[index & mask]).matchedGroup != nil {
                     selected += 1
                 }
             }
@@ -140,6 +146,9 @@ let semaphore = decodeFlag(#"{"active": true, "rules": [[{"type": "%", "percenta
 
 print("HalyardRules evaluation benchmark")
 measure("(a) typical flag, 3 groups × 2 filters, 8-attribute user", flag: typical, contexts: users, iterations: iterations)
+measure(
+    "(a') (a) through evaluate(), copying the value and the variant name out", flag: typical, contexts: users, iterations: iterations,
+    copyingValues: true)
 measure("(b) one sticky % rule", flag: sticky, contexts: users, iterations: iterations)
 measure("(c) one Semaphore % rule (user text cached per context)", flag: semaphore, contexts: users, iterations: iterations / 10)
 
@@ -206,7 +215,7 @@ let clock = ContinuousClock()
 let elapsed = clock.measure {
     for index in 0..<contextIterations {
         let context = EvaluationContext(attributes[index & 63])
-        if typical.evaluate(context).boolValue { prepared += 1 }
+        if typical.bool(of: typical.resolve(context)) { prepared += 1 }
     }
 }
 blackHole(prepared)
@@ -231,7 +240,7 @@ func measureRequest(_ name: String, flags: [Flag], attributes: [String: JSONValu
         let elapsed = ContinuousClock().measure {
             for _ in 0..<iterations {
                 let context = EvaluationContext(attributes)
-                for flag in flags where flag.evaluate(context).boolValue { selected += 1 }
+                for flag in flags where flag.bool(of: flag.resolve(context)) { selected += 1 }
             }
         }
         results.append(nanoseconds(elapsed) / Double(iterations) / 1_000)

@@ -1,8 +1,8 @@
 /// What each rule group of a flag gives, and what the flag gives when no group decides, ready to evaluate.
 ///
-/// Boolean flags give `!baseState` (variant `on`) for any matching group and `baseState` (`off`) otherwise. Typed
-/// flags serve a variant or split between several; variant names and values are looked up once, here, so that an
-/// evaluation only copies references out of arrays.
+/// Boolean flags give `!baseState` (variant `on`, index 0) for any matching group and `baseState` (`off`, index 1)
+/// otherwise. Typed flags serve a variant or split between several; variants are numbered in name order. Evaluation
+/// only produces indices (``Resolution``); names and values are read from the tables here when someone asks.
 struct CompiledOutcomes: Sendable {
     private enum Outcome: Sendable {
         case serve(Int)
@@ -13,29 +13,29 @@ struct CompiledOutcomes: Sendable {
     private let values: [JSONValue]
     /// The variant given when no group decides, when the flag is inactive and when it has no groups.
     private let fallbackIndex: Int
-    /// The variant a boolean flag's matching group gives; unused by typed flags.
-    private let matchIndex: Int
-    /// Per group, for typed flags; empty for boolean flags.
+    /// Per group, for typed flags; empty for boolean flags, whose matching groups all give variant 0.
     private let outcomes: [Outcome]
+    /// The boolean value of each variant, for boolean flags; `false` for typed flags.
+    private let booleans: (Bool, Bool)
 
     /// A boolean flag's outcomes: `on` is `!baseState`, `off` is `baseState`.
     init(baseState: Bool) {
         names = ["on", "off"]
         values = [.bool(!baseState), .bool(baseState)]
-        matchIndex = 0
         fallbackIndex = 1
         outcomes = []
+        booleans = (!baseState, baseState)
     }
 
     /// A typed flag's outcomes. Names that are not variants (which the decoder rejects) serve the default.
     init(flagID: String, variants: Variants, defaultVariant: String, groups: [RuleGroup]) {
+        precondition(!variants.names.isEmpty, "a typed flag has at least one variant")
         names = variants.names
         values = variants.names.map { variants.values[$0]! }
         var indexByName: [String: Int] = [:]
         for (index, name) in names.enumerated() { indexByName[name] = index }
         let fallback = indexByName[defaultVariant] ?? 0
         fallbackIndex = fallback
-        matchIndex = fallback
         var prefix = MurmurHash3x86_32()
         prefix.combine(flagID.utf8)
         prefix.combine(UInt8(ascii: ":"))
@@ -47,29 +47,39 @@ struct CompiledOutcomes: Sendable {
                 return .split(CompiledSplit(split, prefix: prefix, indexByName: indexByName, fallback: fallback))
             }
         }
-        precondition(!names.isEmpty, "a typed flag has at least one variant")
+        booleans = (false, false)
     }
 
-    /// The evaluation when no group decides, with the given reason.
+    /// The resolution when no group decides, with the given reason.
     @inline(__always)
-    func fallback(_ reason: Evaluation.Reason) -> Evaluation {
-        Evaluation(value: values[fallbackIndex], variant: names[fallbackIndex], reason: reason)
+    func fallback(_ reason: Evaluation.Reason) -> Resolution {
+        Resolution(variantIndex: fallbackIndex, reason: reason)
     }
 
-    /// The evaluation that a matching group gives, or `nil` when it is a split and the user lacks its attribute.
+    /// The resolution that a matching group gives, or `nil` when it is a split and the user lacks its attribute.
     @inline(__always)
-    func outcome(of group: Int, _ context: EvaluationContext) -> Evaluation? {
-        guard !outcomes.isEmpty else {
-            return Evaluation(value: values[matchIndex], variant: names[matchIndex], reason: .targetingMatch, matchedGroup: group)
-        }
+    func outcome(of group: Int, _ context: EvaluationContext) -> Resolution? {
+        if outcomes.isEmpty { return Resolution(variantIndex: 0, reason: .targetingMatch, group: group) }
         switch outcomes[group] {
         case .serve(let index):
-            return Evaluation(value: values[index], variant: names[index], reason: .targetingMatch, matchedGroup: group)
+            return Resolution(variantIndex: index, reason: .targetingMatch, group: group)
         case .split(let split):
             guard let index = split.variantIndex(context) else { return nil }
-            return Evaluation(value: values[index], variant: names[index], reason: .split, matchedGroup: group)
+            return Resolution(variantIndex: index, reason: .split, group: group)
         }
     }
+
+    /// The value of a resolved variant.
+    @inline(__always)
+    func value(_ resolution: Resolution) -> JSONValue { values[Int(resolution.variantIndex)] }
+
+    /// The name of a resolved variant.
+    @inline(__always)
+    func name(_ resolution: Resolution) -> String { names[Int(resolution.variantIndex)] }
+
+    /// A boolean flag's value for a resolution, without touching the tables; `false` for typed flags.
+    @inline(__always)
+    func bool(_ resolution: Resolution) -> Bool { resolution.variantIndex == 0 ? booleans.0 : booleans.1 }
 }
 
 /// A split ready to evaluate: the attribute, the hash state after `"<flagId>:"`, and the bucket ranges.

@@ -148,15 +148,38 @@ public struct Flag: Sendable {
     /// the default (``Evaluation/Reason/default``).
     @inline(__always)
     public func evaluate(_ context: EvaluationContext) -> Evaluation {
-        guard active else { return outcomes.fallback(.disabled) }
-        if compiled.isEmpty { return outcomes.fallback(.staticValue) }
+        let resolution = resolve(context)
+        return Evaluation(
+            value: outcomes.value(resolution), variant: outcomes.name(resolution), reason: resolution.reason,
+            matchedGroup: resolution.matchedGroup)
+    }
+
+    /// Evaluates the flag for one user, as ``evaluate(_:)`` does, but returns only which variant and why: plain values
+    /// that cost nothing to copy. Read the value with ``value(of:)`` or ``bool(of:)`` and the name with
+    /// ``variant(of:)``.
+    @inline(__always)
+    public func resolve(_ context: EvaluationContext) -> Resolution {
+        guard active else { return outcomes.fallback(Evaluation.Reason.disabled) }
+        if compiled.isEmpty { return outcomes.fallback(Evaluation.Reason.staticValue) }
         var start = 0
         while let group = compiled.firstMatchingGroup(context, from: start) {
-            if let evaluation = outcomes.outcome(of: group, context) { return evaluation }
+            if let resolution = outcomes.outcome(of: group, context) { return resolution }
             start = group + 1
         }
-        return outcomes.fallback(.default)
+        return outcomes.fallback(Evaluation.Reason.default)
     }
+
+    /// The value of a resolution of this flag: a boolean, or a typed flag's variant value.
+    @inline(__always)
+    public func value(of resolution: Resolution) -> JSONValue { outcomes.value(resolution) }
+
+    /// The variant name of a resolution of this flag (`on`/`off` for a boolean flag).
+    @inline(__always)
+    public func variant(of resolution: Resolution) -> String { outcomes.name(resolution) }
+
+    /// A boolean flag's value for a resolution of it, read without copying a JSON value; `false` for a typed flag.
+    @inline(__always)
+    public func bool(of resolution: Resolution) -> Bool { outcomes.bool(resolution) }
 }
 
 extension Flag: Hashable {

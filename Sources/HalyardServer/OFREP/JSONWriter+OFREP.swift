@@ -15,18 +15,16 @@ extension JSONWriter {
     /// name, and `reason` one of DESIGN §2 (`STATIC`, `TARGETING_MATCH`, `SPLIT`, `DEFAULT`, `DISABLED`). `metadata`
     /// holds the flag's own scalar metadata (OFREP metadata values are booleans, strings or numbers; nested values are
     /// left out) and `commit`, the served commit, which wins over a flag metadata key of the same name.
-    mutating func ofrepEvaluation(flagKey: String, _ evaluation: Evaluation, flag: Flag, commit: String) {
+    mutating func ofrepEvaluation(flagKey: String, _ resolution: Resolution, flag: Flag, commit: String) {
         objectStart()
         key("key")
         string(flagKey)
         key("value")
-        json(evaluation.value)
+        if flag.isTyped { json(flag.value(of: resolution)) } else { bool(flag.bool(of: resolution)) }
         key("reason")
-        string(evaluation.reason.rawValue)
-        if let variant = evaluation.variant {
-            key("variant")
-            string(variant)
-        }
+        string(resolution.reason.rawValue)
+        key("variant")
+        string(flag.variant(of: resolution))
         key("metadata")
         objectStart()
         if !flag.metadata.isEmpty {

@@ -64,13 +64,17 @@ extension HTTPAPI {
             var seen = Set<String>(minimumCapacity: requested.count > 1 ? requested.count : 0)
             for id in requested where requested.count == 1 || seen.insert(id).inserted {
                 json.key(id)
-                let evaluation = environment.flags[id]?.flag.evaluate(context) ?? .flagNotFound
-                json.evaluation(evaluation, details: details)
+                if let flag = environment.flags[id]?.flag {
+                    json.resolution(flag.resolve(context), of: flag, details: details)
+                } else {
+                    json.flagNotFound(details: details)
+                }
             }
         } else {
             for id in environment.sortedIDs {
                 json.key(id)
-                json.evaluation(environment.flags[id]!.flag.evaluate(context), details: details)
+                let flag = environment.flags[id]!.flag
+                json.resolution(flag.resolve(context), of: flag, details: details)
             }
         }
         json.objectEnd()
@@ -83,17 +87,30 @@ extension JSONWriter {
     /// One entry of an `/evaluate` answer: the value, or with `details` `{"value", "variant", "reason"}`.
     ///
     /// `variant` is left out when there is none (an unknown flag), so the entry is never `"variant": null`.
-    fileprivate mutating func evaluation(_ evaluation: Evaluation, details: Bool) {
-        guard details else { return json(evaluation.value) }
+    /// Writes one flag's answer: its value, or `{"value", "variant", "reason"}` with details. A boolean flag's value is
+    /// written straight from the resolution, without copying a JSON value.
+    fileprivate mutating func resolution(_ resolution: Resolution, of flag: Flag, details: Bool) {
+        if details {
+            objectStart()
+            key("value")
+        }
+        if flag.isTyped { json(flag.value(of: resolution)) } else { bool(flag.bool(of: resolution)) }
+        guard details else { return }
+        key("variant")
+        string(flag.variant(of: resolution))
+        key("reason")
+        string(resolution.reason.rawValue)
+        objectEnd()
+    }
+
+    /// Writes the answer for an unknown flag id: `false`, or `{"value": false, "reason": "FLAG_NOT_FOUND"}`.
+    fileprivate mutating func flagNotFound(details: Bool) {
+        guard details else { return bool(false) }
         objectStart()
         key("value")
-        json(evaluation.value)
-        if let variant = evaluation.variant {
-            key("variant")
-            string(variant)
-        }
+        bool(false)
         key("reason")
-        string(evaluation.reason.rawValue)
+        string(Evaluation.Reason.flagNotFound.rawValue)
         objectEnd()
     }
 }

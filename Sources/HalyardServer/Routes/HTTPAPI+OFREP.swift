@@ -70,9 +70,8 @@ extension HTTPAPI {
         let body = try await collectContextBody(request)
         let evaluationContext = EvaluationContext(try OFREPRequest(body: body, limits: configuration.limits).attributes)
         let flag = loaded.flag
-        let evaluation = flag.evaluate(evaluationContext)
         var json = JSONWriter(capacity: 192 + key.utf8.count)
-        json.ofrepEvaluation(flagKey: key, evaluation, flag: flag, commit: state.commit)
+        json.ofrepEvaluation(flagKey: key, flag.resolve(evaluationContext), flag: flag, commit: state.commit)
         return self.json(json.byteBuffer)
     }
 
@@ -99,7 +98,7 @@ extension HTTPAPI {
         json.arrayStart()
         for id in environment.sortedIDs {
             let flag = environment.flags[id]!.flag
-            json.ofrepEvaluation(flagKey: id, flag.evaluate(evaluationContext), flag: flag, commit: commit)
+            json.ofrepEvaluation(flagKey: id, flag.resolve(evaluationContext), flag: flag, commit: commit)
         }
         json.arrayEnd()
         json.key("metadata")
