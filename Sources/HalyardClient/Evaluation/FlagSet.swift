@@ -22,6 +22,9 @@ public final class FlagSet: Sendable {
     public let sortedIDs: [String]
     /// The response body the set was decoded from, kept for the cache file.
     let body: [UInt8]
+    /// The flags again, each in a box: a lookup then copies one reference instead of a whole ``Flag`` (whose
+    /// reference-counted fields would otherwise be retained and released on every evaluation, by every thread).
+    let boxes: [String: FlagBox]
 
     init(environment: String, commit: String, digest: String, flags: [String: Flag], body: [UInt8]) {
         self.environment = environment
@@ -30,6 +33,7 @@ public final class FlagSet: Sendable {
         self.flags = flags
         self.sortedIDs = flags.keys.sorted()
         self.body = body
+        self.boxes = flags.mapValues(FlagBox.init)
     }
 
     /// The `If-None-Match` value that asks Halyard whether this set is still current.
@@ -99,6 +103,17 @@ public final class FlagSet: Sendable {
             removed.append(id)
         }
         return FlagChange(environment: environment, commit: commit, previousCommit: old?.commit, added: added, removed: removed, changed: changed)
+    }
+}
+
+/// One flag, boxed for the evaluation path (``FlagSet/boxes``).
+@usableFromInline
+final class FlagBox: Sendable {
+    @usableFromInline
+    let flag: Flag
+
+    init(_ flag: Flag) {
+        self.flag = flag
     }
 }
 

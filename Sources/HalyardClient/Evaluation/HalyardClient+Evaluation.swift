@@ -16,7 +16,7 @@ extension HalyardClient {
     /// ```
     @inlinable
     public func bool(_ id: String, default defaultValue: Bool, context: EvaluationContext = [:]) -> Bool {
-        guard let flag = flag(id), case .bool(let value) = flag.evaluate(context).value else { return defaultValue }
+        guard let box = box(id), case .bool(let value) = box.flag.evaluate(context).value else { return defaultValue }
         return value
     }
 
@@ -90,17 +90,23 @@ extension HalyardClient {
     }
 
     /// The flag with `id` in the flag set held now.
-    @usableFromInline
     func flag(_ id: String) -> Flag? {
-        cell.value?.flags[id]
+        cell.value?.boxes[id]?.flag
+    }
+
+    /// The boxed flag with `id` in the flag set held now: the lookup of ``bool(_:default:context:)``, which copies one
+    /// reference rather than a whole ``Flag``.
+    @usableFromInline
+    func box(_ id: String) -> FlagBox? {
+        cell.value?.boxes[id]
     }
 
     private func details<Value: Sendable>(
         _ id: String, _ defaultValue: Value, _ context: EvaluationContext, _ convert: (JSONValue) -> Value?
     ) -> FlagDetails<Value> {
         guard let set = cell.value else { return .failure(id, defaultValue, .providerNotReady) }
-        guard let flag = set.flags[id] else { return .failure(id, defaultValue, .flagNotFound) }
-        let evaluation = flag.evaluate(context)
+        guard let box = set.boxes[id] else { return .failure(id, defaultValue, .flagNotFound) }
+        let evaluation = box.flag.evaluate(context)
         guard let value = convert(evaluation.value) else { return .failure(id, defaultValue, .typeMismatch) }
         return FlagDetails(
             flagID: id, value: value, variant: evaluation.variant, reason: FlagReason(evaluation.reason), errorCode: nil,
