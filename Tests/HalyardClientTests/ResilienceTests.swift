@@ -45,6 +45,10 @@ struct ResilienceTests {
         try await first.waitFor(commit)
         try await second.waitFor(commit)
         #expect(first.client.bool("new-checkout", default: true, context: Self.disney) == false)
+        // The stream is back: the next commit arrives without polling (the clients poll only while it is down).
+        let after = try await halyard.commit(["flags/production/static-off.json": ClientFlagFiles.everybody(true)])
+        try await first.waitFor(after)
+        try await second.waitFor(after)
         await first.stop()
         await second.stop()
         await halyard.destroy()

@@ -16,7 +16,9 @@ struct UpdateModeTests {
 
     @Test func testStreamModeSeesACommit() async throws {
         let halyard = try await HalyardFixture()
-        let running = try RunningClient.start(HalyardClientConfiguration(baseURL: halyard.baseURL, environment: "production"))
+        // No fallback polling: only the stream can bring the change.
+        let running = try RunningClient.start(
+            HalyardClientConfiguration(baseURL: halyard.baseURL, environment: "production", streamFallbackPollInterval: .seconds(3600)))
         try await running.waitFor(halyard.service.store.current!.commit)
         var changes = running.client.changes.makeAsyncIterator()
         #expect(running.client.bool("static-off", default: true) == false)
