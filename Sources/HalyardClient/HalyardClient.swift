@@ -211,7 +211,7 @@ public final class HalyardClient: Service, Sendable {
 
     /// Fetches with backoff until one fetch succeeds (webhook mode: later fetches are triggered by refresh calls).
     private func fetchUntilFirstSuccess() async {
-        var backoff = Backoff(configuration.reconnectBackoff)
+        var backoff = ReconnectBackoff(configuration.reconnectBackoff)
         while !Task.isCancelled {
             await refresh()
             if hasSucceeded { return }
@@ -242,7 +242,7 @@ public final class HalyardClient: Service, Sendable {
     /// ``HalyardClientConfiguration/streamFallbackPollInterval`` and reconnects after a growing, jittered wait.
     private func followStream() async {
         await refresh()
-        var backoff = Backoff(configuration.reconnectBackoff)
+        var backoff = ReconnectBackoff(configuration.reconnectBackoff)
         while !Task.isCancelled {
             var wasConnected = false
             do {

@@ -48,8 +48,8 @@ public struct HalyardClientConfiguration: Sendable {
     public var streamIdleTimeout: Duration
     /// How often the client polls while the event stream is down.
     public var streamFallbackPollInterval: Duration
-    /// The first and the largest wait before reconnecting the event stream; each failure doubles the wait, and a
-    /// random part of up to half of it is added (jitter).
+    /// The first and the largest ceiling of the wait before reconnecting the event stream; each failure doubles it,
+    /// and the wait is a random point between half the ceiling and the ceiling (jitter).
     public var reconnectBackoff: ClosedRange<Duration>
     /// How far a refresh call's `webhook-timestamp` may be from the client's clock, either way.
     public var webhookTolerance: Duration

@@ -16,8 +16,11 @@ extension HalyardClient {
     /// ```
     @inlinable
     public func bool(_ id: String, default defaultValue: Bool, context: EvaluationContext = [:]) -> Bool {
-        guard let box = box(id), case .bool(let value) = box.flag.evaluate(context).value else { return defaultValue }
-        return value
+        guard let box = box(id) else { return defaultValue }
+        let resolution = box.flag.resolve(context)
+        if !box.flag.isTyped { return box.flag.bool(of: resolution) }
+        if case .bool(let value) = box.flag.value(of: resolution) { return value }
+        return defaultValue
     }
 
     /// The value of a string flag for `context`, or `defaultValue`.

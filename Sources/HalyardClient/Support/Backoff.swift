@@ -4,25 +4,23 @@
 //
 //===----------------------------------------------------------------------===//
 
-/// Exponential backoff with jitter for reconnecting the event stream.
-///
-/// Attempt `n` waits `min(first · 2ⁿ, largest)` plus a random part of up to half of that, so clients cut off by the
-/// same restart do not all come back in the same millisecond.
-struct Backoff: Sendable {
-    let range: ClosedRange<Duration>
+import HalyardRules
+
+/// The reconnect attempts of the event stream: counts failures and asks Halyard's one ``Backoff`` policy how long to
+/// wait, with equal jitter (between half the ceiling and the ceiling), so clients cut off by the same restart do not
+/// all come back in the same millisecond.
+struct ReconnectBackoff: Sendable {
+    let policy: Backoff
     private(set) var failures = 0
 
     init(_ range: ClosedRange<Duration>) {
-        self.range = range
+        policy = Backoff(initial: range.lowerBound, maximum: range.upperBound, jitter: .equal)
     }
 
     /// The wait before the next attempt; counts one more failure.
     mutating func next() -> Duration {
-        let exponent = min(failures, 30)
         failures += 1
-        let base = min(range.lowerBound * (1 << exponent), range.upperBound)
-        let jitter = base * Double.random(in: 0...0.5)
-        return base + jitter
+        return policy.delay(attempt: failures)
     }
 
     /// The stream is up again.
