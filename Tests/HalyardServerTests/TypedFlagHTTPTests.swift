@@ -353,6 +353,47 @@ struct TypedFlagHTTPTests {
         ),
     ]
 
+    @Test func testAnInvalidTypedCommitIsRejectedWholeWithEveryError() async throws {
+        let fixture = try ServerFixture(seed: Self.seed)
+        let repository = fixture.repository
+        let good = try repository.git("rev-parse", "HEAD")
+        try await fixture.application().test(.router) { client in
+            try await fixture.waitUntilServing(good)
+            // One file with three typed errors, next to a valid change that must not apply on its own.
+            try repository.write(
+                "flags/production/checkout-layout.json",
+                #"{"active": true, "baseState": true, "variants": {"a": "x", "b": 2}, "defaultVariant": "z", "rules": []}"#)
+            try repository.write("flags/production/dark-mode.json", FlagFile.nobody)
+            let bad = try repository.commit("broken typed flag")
+            try await fixture.waitUntilRejected(bad)
+            let status = try await client.execute(uri: "/v1/status", method: .get)
+            #expect(status.json["commit"] as? String == good)
+            let rejected = status.json["rejected"] as? [String: Any] ?? [:]
+            let pointers = (rejected["errors"] as? [[String: Any]] ?? []).compactMap { $0["pointer"] as? String }.sorted()
+            #expect(pointers == ["/baseState", "/defaultVariant", "/variants/b"])
+            #expect(rejected["errorCount"] as? Int == 3)
+            // The last good flags keep serving, the valid change in the same commit included.
+            let response = try await evaluate(client, #"{"context": {"plan": "enterprise"}, "flags": ["checkout-layout", "dark-mode"]}"#)
+            let flags = response.json["flags"] as? [String: Any]
+            #expect(flags?["checkout-layout"] as? String == "one-page")
+            #expect(flags?["dark-mode"] as? Bool == true)
+        }
+    }
+
+    @Test func testAContextWithoutTheSplitAttributeFallsThroughAndNeverErrors() async throws {
+        let fixture = try ServerFixture(seed: Self.seed)
+        try await fixture.application().test(.router) { client in
+            try await fixture.waitUntilServing()
+            for context in [#"{}"#, #"{"userId": null}"#, #"{"userId": [1, 2]}"#, #"{"userId": {"id": 1}}"#] {
+                let response = try await evaluate(client, #"{"context": \#(context), "flags": ["checkout-layout"], "details": true}"#)
+                #expect(response.status == .ok, "\(context)")
+                let entry = (response.json["flags"] as? [String: Any])?["checkout-layout"] as? [String: Any]
+                #expect(entry?["value"] as? String == "classic", "\(context)")
+                #expect(entry?["reason"] as? String == "DEFAULT", "\(context)")
+            }
+        }
+    }
+
     @Test func testTypedChangesArePublishedAndKeyOrderIsNot() async throws {
         let fixture = try ServerFixture(configuration: HTTPAPIConfiguration(adminToken: "admin-secret", sseKeepAlive: .seconds(60)), seed: Self.seed)
         let repository = fixture.repository
