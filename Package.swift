@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libgit2, found through pkg-config (Debian: libgit2-dev).
@@ -60,13 +61,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Webhook subscriptions, the durable outbox, Standard Webhooks signing and delivery; the SQLite state store
-        // that implements Sync's `AppliedStateStore`.
+        // and PostgreSQL state stores that implement Sync's `AppliedStateStore` (and Notify's `StateStore`).
         .target(
             name: "HalyardNotify",
             dependencies: [
                 "HalyardRules",
                 "HalyardSync",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
