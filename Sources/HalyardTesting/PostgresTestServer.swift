@@ -7,6 +7,12 @@
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The PostgreSQL server of the tests: the one `Scripts/test` started (`HALYARD_TEST_POSTGRES_URL`), or else a
 /// throw-away cluster this test process starts once, through `Scripts/lib/postgres-cluster`, and stops at exit.
 ///
@@ -82,23 +88,41 @@ public enum PostgresTestServer {
         _ = try? run(clusterScript, ["stop", directory])
     }
 
+    /// Runs a command to its end and returns its standard output.
+    ///
+    /// Spawned with `posix_spawn` and reaped with `waitpid`, not with Foundation's `Process`: the cluster script leaves a
+    /// daemon behind, and `Process.waitUntilExit()` was seen waiting forever on the script's exit (Swift 6.3, Linux).
     @discardableResult
     private static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PostgresTestServerError(command: ([executable] + arguments).joined(separator: " "), output: String(decoding: errorData, as: UTF8.self))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("halyard-pg-run-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outputPath = directory + "/stdout"
+        let errorPath = directory + "/stderr"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        guard spawned == 0 else {
+            throw PostgresTestServerError(command: executable, output: String(cString: strerror(spawned)))
         }
-        return String(decoding: outputData, as: UTF8.self)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { break }
+        }
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // Exited normally with status 0: the low 7 bits (the signal) and the exit status byte are all zero.
+        guard status == 0 else {
+            let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
+            throw PostgresTestServerError(command: ([executable] + arguments).joined(separator: " "), output: errors)
+        }
+        return output
     }
 }
 
