@@ -61,7 +61,7 @@ struct ServeRunner {
     /// The loaded configuration as the service's typed one.
     private func serviceConfiguration(level: Logger.Level) -> ServiceConfiguration {
         let local = settings.repoURL == "."
-        return ServiceConfiguration(
+        var configuration = ServiceConfiguration(
             repository: WatcherConfiguration(
                 source: local ? .local(path: FileManager.default.currentDirectoryPath) : .remote(url: settings.repoURL),
                 branch: settings.branch,
@@ -89,6 +89,8 @@ struct ServeRunner {
             dataDirectory: settings.dataDirectory,
             logLevel: level
         )
+        configuration.state = ServiceConfiguration.State(url: settings.stateURL, password: settings.statePassword)
+        return configuration
     }
 
     /// Raises the soft open-file limit so that `limits.maxConnections` connections (plus the database, git and
