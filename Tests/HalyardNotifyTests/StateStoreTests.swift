@@ -263,6 +263,67 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.allCases)
+    func theDelivererRetriesAfterRetryAfterCoalescesAndStopsAt410(kind: StoreKind) async throws {
+        try await StoreHarness.with(kind) { harness in
+            let clock = harness.clock
+            let start = clock.now()
+            let store = try await harness.open()
+            let replies: [TestReceiver.Reply] = [.status(503, headers: ["Retry-After": "120"]), .ok, .status(410)]
+            try await Fixtures.withReceiver({ _, index in replies[min(index, replies.count - 1)] }) { receiver in
+                let subscription = try await store.createSubscription(url: receiver.url(), environments: ["production"], policy: .any)
+                try await store.recordApplied(Fixtures.applied("c2"), changes: [self.change("production", "c2", from: "c1")], fetchedAt: start)
+                try await Fixtures.withHTTPClient { client in
+                    let deliverer = WebhookDeliverer(
+                        database: store,
+                        httpClient: client,
+                        configuration: .loopback,
+                        clock: clock,
+                        random: { 0 },
+                        logger: Fixtures.logger
+                    )
+                    try await Fixtures.withDeliverer(deliverer) {
+                        try await eventually("the first attempt failed") {
+                            try await store.pendingMessages(subscriptionID: nil).first?.attempts == 1
+                        }
+                        let waiting = try #require(try await store.pendingMessages(subscriptionID: nil).first)
+                        #expect(waiting.nextAttemptAt == start.addingTimeInterval(120))
+                        // A new commit coalesces into the waiting message, which keeps its schedule and attempts.
+                        try await store.recordApplied(
+                            Fixtures.applied("c3"),
+                            changes: [Fixtures.change("production", "c3", from: "c2", ["y": (nil, "1")])],
+                            fetchedAt: clock.now()
+                        )
+                        let coalesced = try #require(try await store.pendingMessages(subscriptionID: nil).first)
+                        #expect(coalesced.messageID != waiting.messageID)
+                        #expect(coalesced.nextAttemptAt == waiting.nextAttemptAt && coalesced.attempts == 1)
+                        clock.advance(to: coalesced.nextAttemptAt)
+                        try await eventually("the coalesced message is delivered") { try await store.pendingMessageCount() == 0 }
+                        // The next change is answered 410 Gone: the subscription is disabled.
+                        try await store.recordApplied(
+                            Fixtures.applied("c4"),
+                            changes: [Fixtures.change("production", "c4", from: "c3", ["z": (nil, "1")])],
+                            fetchedAt: clock.now()
+                        )
+                        try await eventually("the subscription is disabled") {
+                            try await store.subscription(id: subscription.id)?.disabled == true
+                        }
+                    }
+                }
+                let requests = receiver.requests
+                #expect(requests.count == 3)
+                #expect(Set(requests.compactMap { $0.headers["webhook-id"] }).count == 3)
+                let coalescedData = try #require(requests[1].json?["data"] as? [String: Any])
+                #expect(coalescedData["previousCommit"] as? String == "c1")
+                #expect(coalescedData["commit"] as? String == "c3")
+                let log = try await store.deliveries(subscriptionID: subscription.id, limit: 10)
+                #expect(log.map(\.result) == ["disabled", "delivered", "failed"])
+                #expect(log.map(\.status) == [410, 204, 503])
+                #expect(try await store.pendingMessageCount() == 0)
+            }
+        }
+    }
+
     // MARK: - Several replicas (PostgreSQL)
 
     @Test func aLeasedMessageIsNotClaimedByAnotherReplicaUntilTheLeaseExpires() async throws {
