@@ -195,10 +195,19 @@ public final class HalyardService: Service, Sendable {
 
     /// Runs the watcher, the deliverer and the HTTP server in one service group until one of them fails, the task is
     /// cancelled, or one of `gracefulShutdownSignals` arrives; then closes the SSE streams and the webhook client.
+    ///
+    /// With PostgreSQL, the schema is migrated and the static subscriptions are stored first; a ``StartError`` is thrown
+    /// when that fails (the server cannot be reached, refuses the user, has no such database).
     public func run(gracefulShutdownSignals: [UnixSignal]) async throws {
         if let postgres = self.stateStore as? PostgresStateStore {
             defer { postgres.close() }
-            try await self.preparePostgres(postgres)
+            do {
+                try await self.preparePostgres(postgres)
+            } catch {
+                self.events.shutdown()
+                try? await self.ownedWebhookClient?.shutdown()
+                throw error
+            }
             try await self.runGroup(gracefulShutdownSignals: gracefulShutdownSignals)
         } else {
             try await self.runGroup(gracefulShutdownSignals: gracefulShutdownSignals)

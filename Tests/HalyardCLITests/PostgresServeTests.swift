@@ -58,6 +58,17 @@ struct PostgresServeTests {
         #expect(!result.stderr.contains("hunter2"))
     }
 
+    @Test func testAnUnreachableStateURLStopsTheStartUpWithTheReason() throws {
+        let fixture = try ServeFixture()
+        defer { fixture.remove() }
+        // Port 1 on loopback: nothing listens there.
+        try self.writeConfig(fixture, stateURL: "postgres://halyard@127.0.0.1:1/halyard?sslmode=disable", subscribing: nil)
+        let result = try HalyardBinary.run(["serve", "--config", fixture.configPath, "--port", "0"], in: fixture.workspace.path)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("error: state database postgres://halyard@127.0.0.1:1/halyard"))
+        #expect(result.stderr.contains("refused"))
+    }
+
     private func writeConfig(_ fixture: ServeFixture, stateURL: String, subscribing url: String?) throws {
         var config: [String: Any] = [
             "dataDir": fixture.dataDirectory,

@@ -430,6 +430,28 @@ import Testing
         }
     }
 
+    @Test func anUnreachableServerFailsTheStartUpWithItsReason() async throws {
+        // Port 1 on loopback: nothing listens there. The pool alone would retry forever.
+        let location = try PostgresLocation(url: "postgres://halyard@127.0.0.1:1/halyard?sslmode=disable")
+        let error = await #expect(throws: NotifyError.self) {
+            _ = try await PostgresStateStore.open(location: location, password: nil, logger: Fixtures.logger)
+        }
+        #expect(error?.code == .database)
+        #expect(error?.subject == "postgres://halyard@127.0.0.1:1/halyard")
+        #expect(error?.message.contains("refused") == true, "\(String(describing: error))")
+    }
+
+    @Test func aMissingDatabaseFailsTheStartUpWithTheServersMessage() async throws {
+        let server = try PostgresLocation(url: try PostgresTestServer.url())
+        var location = server
+        location.database = "halyard_no_such_database"
+        location.tls = .disable
+        let error = await #expect(throws: NotifyError.self) {
+            _ = try await PostgresStateStore.open(location: location, password: nil, logger: Fixtures.logger)
+        }
+        #expect(error?.message.contains("does not exist") == true, "\(String(describing: error))")
+    }
+
     @Test func aURLWithAPasswordIsRefusedWithoutShowingIt() throws {
         #expect(throws: PostgresLocationError.self) { try PostgresLocation(url: "postgres://halyard:hunter2@db.internal:5432/halyard") }
         do {

@@ -52,6 +52,9 @@ struct ServeRunner {
         }
         do {
             try await service.run(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch let error as HalyardService.StartError {
+            // PostgreSQL (state.url) is reached only once the service runs: failing to is a set-up error too.
+            throw fail("\(error)", exitCode: 2)
         } catch {
             throw fail("\(error)")
         }

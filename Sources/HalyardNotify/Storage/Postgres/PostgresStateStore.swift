@@ -35,6 +35,7 @@ public final class PostgresStateStore: StateStore {
     let clock: any WebhookClock
     let logger: Logger
     let pendingGauge: Gauge
+    private let password: String?
     private let runner: Task<Void, Never>
     private let enqueueObservers = EnqueueObservers()
 
@@ -55,6 +56,7 @@ public final class PostgresStateStore: StateStore {
         logger: Logger
     ) {
         self.postgres = location
+        self.password = password
         self.clock = clock
         self.logger = logger
         self.pendingGauge = Gauge(label: "halyard_webhook_pending")
@@ -111,7 +113,11 @@ public final class PostgresStateStore: StateStore {
 
     /// Creates or upgrades the schema, under `pg_advisory_xact_lock` so that replicas starting together run the
     /// migrations one after the other (the later ones find the schema up to date); then refreshes the pending gauge.
+    ///
+    /// - Throws: ``NotifyError/Code/database`` with the server's own message when it cannot be reached, refuses the
+    ///   user or has no such database (one connection is tried first: the pool would retry forever).
     public func migrate() async throws(NotifyError) {
+        try await self.probe()
         try await self.transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLockKey))", logger: self.logger)
             try await connection.query(
@@ -141,6 +147,31 @@ public final class PostgresStateStore: StateStore {
             )
         }
         self.pendingGauge.record(try await self.pendingMessageCount())
+    }
+
+    /// Connects once, outside the pool, and fails with the reason when that is impossible.
+    private func probe() async throws(NotifyError) {
+        do {
+            let tls: PostgresConnection.Configuration.TLS
+            switch self.postgres.tls {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            var configuration = PostgresConnection.Configuration(
+                host: self.postgres.host,
+                port: self.postgres.port,
+                username: self.postgres.user,
+                password: self.password,
+                database: self.postgres.database,
+                tls: tls
+            )
+            configuration.options.connectTimeout = .seconds(10)
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: self.logger)
+            try? await connection.close()
+        } catch {
+            throw self.databaseError(error)
+        }
     }
 
     /// The schema version stored in the database (0 before the first migration).
