@@ -391,6 +391,36 @@ import Testing
         }
     }
 
+    @Test func replicasRecordingTheSameChangeAtOnceLeaveOnePendingMessage() async throws {
+        try await StoreHarness.with(.postgres) { harness in
+            let setup = try await harness.open()
+            for index in 0..<30 {
+                _ = try await self.subscribe(setup, ["production"], path: "/\(index)")
+            }
+            var replicas: [any StateStore] = []
+            for _ in 0..<6 {
+                replicas.append(try await harness.open())
+            }
+            let now = harness.clock.now()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for replica in replicas {
+                    group.addTask {
+                        _ = try await replica.recordApplied(
+                            Fixtures.applied("c2", at: now),
+                            changes: [self.change("production", "c2", from: "c1")],
+                            fetchedAt: now
+                        )
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let pending = try await setup.pendingMessages(subscriptionID: nil)
+            #expect(pending.count == 30)
+            #expect(Set(pending.map(\.subscriptionID)).count == 30)
+            #expect(pending.allSatisfy { $0.change.commit == "c2" })
+        }
+    }
+
     @Test func completingAClaimOnACoalescedMessageReleasesItsReplacement() async throws {
         try await StoreHarness.with(.postgres) { harness in
             let store = try await harness.open()

@@ -25,6 +25,8 @@ extension PostgresStateStore {
         let now = self.clock.now()
         let lastChange = String(decoding: try Self.encoded(state.lastChange), as: UTF8.self)
         let enqueued = try await self.transactionOnOutbox { connection in
+            // Written first: the lock on the one applied-state row makes replicas that record at once take turns, so
+            // two enqueues for the same subscription and environment never race to insert.
             try await connection.query(
                 """
                 INSERT INTO halyard_applied_state (id, commit_sha, applied_at, last_change)
