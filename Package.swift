@@ -37,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // `swift package generate-documentation --target HalyardClient` builds the DocC catalog of the client SDK.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libgit2, found through pkg-config (Debian: libgit2-dev).
@@ -64,13 +65,14 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // Webhook subscriptions, the durable outbox, Standard Webhooks signing and delivery; the SQLite state store
-        // that implements Sync's `AppliedStateStore`.
+        // and PostgreSQL state stores that implement Sync's `AppliedStateStore` (and Notify's `StateStore`).
         .target(
             name: "HalyardNotify",
             dependencies: [
                 "HalyardRules",
                 "HalyardSync",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -48,3 +48,9 @@ ensure_python_venv() {
         echo "$*" > "$stamp"
     fi
 }
+
+# ensure_test_postgres: Debian's PostgreSQL server, for the tests of the PostgreSQL state store (a throw-away cluster
+# per run, Scripts/lib/postgres-cluster).
+ensure_test_postgres() {
+    ensure_packages postgresql python3
+}

@@ -43,7 +43,7 @@ public struct HTTPAPI: Sendable {
     let store: FlagStore
     let refresh: Refresh
     let changesSince: ChangesSince
-    let database: StateDatabase
+    let database: any SubscriptionStore
     let events: EventHub
     let metricsRegistry: PrometheusCollectorRegistry
     let logger: Logger
@@ -78,7 +78,7 @@ public struct HTTPAPI: Sendable {
         store: FlagStore,
         refresh: @escaping Refresh,
         changesSince: @escaping ChangesSince,
-        database: StateDatabase,
+        database: any SubscriptionStore,
         events: EventHub,
         metricsRegistry: PrometheusCollectorRegistry,
         logger: Logger
@@ -107,7 +107,7 @@ public struct HTTPAPI: Sendable {
         configuration: HTTPAPIConfiguration,
         store: FlagStore,
         watcher: FlagWatcher,
-        database: StateDatabase,
+        database: any SubscriptionStore,
         events: EventHub,
         metricsRegistry: PrometheusCollectorRegistry,
         logger: Logger

@@ -44,8 +44,12 @@ public final class HalyardService: Service, Sendable {
     public let configuration: ServiceConfiguration
     /// The flags served now.
     public let store: FlagStore
-    /// Subscriptions, the outbox, the delivery log and the applied commit.
-    public let database: StateDatabase
+    /// Subscriptions, the outbox, the delivery log and the applied commit: the SQLite ``StateDatabase`` or, with
+    /// ``ServiceConfiguration/State/url``, a ``PostgresStateStore``.
+    public let stateStore: any StateStore
+    /// The SQLite database when the state is SQLite's (the default), for callers that use it directly; `nil` with
+    /// PostgreSQL.
+    public let database: StateDatabase!
     /// The SSE hub of `/v1/stream`.
     public let events: EventHub
     /// Follows the repository and applies good commits to ``store``.
@@ -82,19 +86,28 @@ public final class HalyardService: Service, Sendable {
         logger.logLevel = configuration.logLevel
         self.logger = logger
         self.configuration = configuration
-        let databasePath = configuration.dataDirectory + "/halyard.sqlite"
-        let database: StateDatabase
-        do {
-            database = try StateDatabase(path: databasePath)
-        } catch {
-            throw StartError(kind: .database, path: databasePath, underlying: error)
+        let database: any StateStore
+        if let url = configuration.state.url {
+            let postgres = try Self.postgresStore(url: url, configuration: configuration, logger: logger)
+            database = postgres
+            self.database = nil
+        } else {
+            let databasePath = configuration.dataDirectory + "/halyard.sqlite"
+            let sqlite: StateDatabase
+            do {
+                sqlite = try StateDatabase(path: databasePath)
+            } catch {
+                throw StartError(kind: .database, path: databasePath, underlying: error)
+            }
+            do {
+                try sqlite.replaceStaticSubscriptions(configuration.notify.staticSubscriptions)
+            } catch {
+                throw StartError(kind: .staticSubscriptions, path: databasePath, underlying: error)
+            }
+            database = sqlite
+            self.database = sqlite
         }
-        do {
-            try database.replaceStaticSubscriptions(configuration.notify.staticSubscriptions)
-        } catch {
-            throw StartError(kind: .staticSubscriptions, path: databasePath, underlying: error)
-        }
-        self.database = database
+        self.stateStore = database
         let store = FlagStore()
         self.store = store
         let events = EventHub()
@@ -182,7 +195,58 @@ public final class HalyardService: Service, Sendable {
 
     /// Runs the watcher, the deliverer and the HTTP server in one service group until one of them fails, the task is
     /// cancelled, or one of `gracefulShutdownSignals` arrives; then closes the SSE streams and the webhook client.
+    ///
+    /// With PostgreSQL, the schema is migrated and the static subscriptions are stored first; a ``StartError`` is thrown
+    /// when that fails (the server cannot be reached, refuses the user, has no such database).
     public func run(gracefulShutdownSignals: [UnixSignal]) async throws {
+        if let postgres = self.stateStore as? PostgresStateStore {
+            defer { postgres.close() }
+            do {
+                try await self.preparePostgres(postgres)
+            } catch {
+                self.events.shutdown()
+                try? await self.ownedWebhookClient?.shutdown()
+                throw error
+            }
+            try await self.runGroup(gracefulShutdownSignals: gracefulShutdownSignals)
+        } else {
+            try await self.runGroup(gracefulShutdownSignals: gracefulShutdownSignals)
+        }
+    }
+
+    /// Brings the PostgreSQL schema up to date (under its lock) and stores the static subscriptions, before anything
+    /// reads the state.
+    private func preparePostgres(_ postgres: PostgresStateStore) async throws(StartError) {
+        do {
+            try await postgres.migrate()
+        } catch {
+            throw StartError(kind: .database, path: postgres.location, underlying: error)
+        }
+        do {
+            try await postgres.replaceStaticSubscriptions(self.configuration.notify.staticSubscriptions)
+        } catch {
+            throw StartError(kind: .staticSubscriptions, path: postgres.location, underlying: error)
+        }
+    }
+
+    /// The PostgreSQL store of `state.url`; the URL and the static subscriptions are checked here, so a mistake in
+    /// either is a start-up error, before anything connects.
+    private static func postgresStore(url: String, configuration: ServiceConfiguration, logger: Logger) throws(StartError) -> PostgresStateStore {
+        let location: PostgresLocation
+        do {
+            location = try PostgresLocation(url: url)
+        } catch {
+            throw StartError(kind: .database, path: error.url, underlying: error)
+        }
+        do {
+            _ = try StateDatabase.validateStaticSubscriptions(configuration.notify.staticSubscriptions)
+        } catch {
+            throw StartError(kind: .staticSubscriptions, path: location.description, underlying: error)
+        }
+        return PostgresStateStore(location: location, password: configuration.state.password, logger: logger)
+    }
+
+    private func runGroup(gracefulShutdownSignals: [UnixSignal]) async throws {
         let app = self.api.makeApplication { [self] channel in self.serverRunning(on: channel) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: self.watcher)]
         if let deliverer {
@@ -236,7 +300,7 @@ extension HalyardService {
     public struct StartError: Error, CustomStringConvertible {
         /// What failed.
         public enum Kind: Sendable, Equatable {
-            /// The state database cannot be opened or migrated.
+            /// The state database cannot be opened or migrated, or `state.url` is not a usable URL.
             case database
             /// A static subscription has a bad URL or secret, or cannot be stored.
             case staticSubscriptions
@@ -244,7 +308,7 @@ extension HalyardService {
 
         /// What failed.
         public let kind: Kind
-        /// The state database's path.
+        /// The state database's path, or the PostgreSQL URL (without password).
         public let path: String
         /// The error of the database.
         public let underlying: any Error

@@ -22,6 +22,8 @@ public struct ServiceConfiguration: Sendable {
     public var http: HTTP
     /// Webhooks: where they may go, and the subscriptions declared in configuration.
     public var notify: Notify
+    /// Where the shared state lives: SQLite in ``dataDirectory`` (the default), or PostgreSQL (`state.url`).
+    public var state: State = State()
     /// Where the mirror of the repository and the state database (`halyard.sqlite`) live. The caller makes it exist
     /// (and private: DESIGN §13) before building the service.
     public var dataDirectory: String
@@ -124,6 +126,23 @@ public struct ServiceConfiguration: Sendable {
             self.allowPrivateNetworks = allowPrivateNetworks
             self.allowedHosts = allowedHosts
             self.staticSubscriptions = staticSubscriptions
+        }
+    }
+}
+
+extension ServiceConfiguration {
+    /// Where subscriptions, the outbox, the delivery log and the applied commit live (`state.*`, DESIGN §10).
+    public struct State: Sendable {
+        /// `postgres://user@host:port/database` (`state.url`) to share the state between replicas in PostgreSQL;
+        /// `nil` keeps it in SQLite (`halyard.sqlite` in the data directory). The URL never holds the password.
+        public var url: String?
+        /// The PostgreSQL user's password (`state.passwordFile`, `HALYARD_STATE_PASSWORD`), if it needs one.
+        public var password: String?
+
+        /// Creates the state settings; by default the state is SQLite's.
+        public init(url: String? = nil, password: String? = nil) {
+            self.url = url
+            self.password = password
         }
     }
 }

@@ -14,7 +14,8 @@ import NIOHTTP1
 import ServiceLifecycle
 import Synchronization
 
-/// Sends the webhook messages waiting in the ``StateDatabase`` outbox to their subscribers.
+/// Sends the webhook messages waiting in the outbox of an ``OutboxStore`` (``StateDatabase``, ``PostgresStateStore``)
+/// to their subscribers.
 ///
 /// It is the long-running half of Halyard's webhooks (DESIGN §7): ``StateDatabase/recordApplied(_:changes:fetchedAt:)``
 /// enqueues durably, and the deliverer drains the outbox, so nothing is lost when the process stops at any point.
@@ -97,6 +98,12 @@ public final class WebhookDeliverer: Service, Sendable {
             self.shutdownGracePeriod = shutdownGracePeriod
         }
 
+        /// How long a claimed message stays reserved for this deliverer in a store shared by several replicas: longer
+        /// than an attempt (``timeout``) and its recording can take, so only a deliverer that died loses its claim.
+        var claimLease: Duration {
+            self.timeout * 3 + .seconds(10)
+        }
+
         var networkPolicy: SubscriberNetworkPolicy {
             SubscriberNetworkPolicy(
                 allowPrivateNetworks: self.allowPrivateNetworks,
@@ -135,7 +142,7 @@ public final class WebhookDeliverer: Service, Sendable {
         }
     }
 
-    private let database: StateDatabase
+    private let database: any OutboxStore
     private let httpClient: HTTPClient
     private let configuration: Configuration
     private let networkPolicy: SubscriberNetworkPolicy
@@ -150,7 +157,7 @@ public final class WebhookDeliverer: Service, Sendable {
     /// Creates a deliverer.
     ///
     /// - Parameters:
-    ///   - database: The database whose outbox is drained.
+    ///   - database: The store whose outbox is drained: the SQLite ``StateDatabase`` or a ``PostgresStateStore``.
     ///   - httpClient: The client that sends requests. It must not follow redirects.
     ///   - configuration: Timeouts, concurrency and retry policy.
     ///   - clock: The wall clock of retry times; tests inject a manual one.
@@ -165,7 +172,7 @@ public final class WebhookDeliverer: Service, Sendable {
     ///   - metricsFactory: Where the delivery metrics go; the bootstrapped `MetricsSystem` by default.
     ///   - logger: Where deliveries, failures and dead messages are logged. Subscriber URLs appear without their query.
     public init(
-        database: StateDatabase,
+        database: any OutboxStore,
         httpClient: HTTPClient,
         configuration: Configuration = .init(),
         clock: any WebhookClock = SystemWebhookClock(),
@@ -214,7 +221,8 @@ public final class WebhookDeliverer: Service, Sendable {
     /// ``Configuration-swift.struct/shutdownGracePeriod``, then abandons them. On cancellation, requests in flight are
     /// abandoned at once. An abandoned message stays pending and is sent again later with the same `webhook-id`.
     public func run() async throws {
-        self.logger.info("Webhook deliverer started", metadata: ["pending": "\((try? self.database.pendingMessageCount()) ?? -1)"])
+        let pending = (try? await self.database.pendingMessageCount()) ?? -1
+        self.logger.info("Webhook deliverer started", metadata: ["pending": "\(pending)"])
         let observer = self.database.addEnqueueObserver { [self] in self.wake() }
         defer { self.database.removeEnqueueObserver(observer) }
         await withGracefulShutdownHandler {
@@ -255,10 +263,11 @@ public final class WebhookDeliverer: Service, Sendable {
             if capacity > 0, baseURLKnown {
                 let now = self.clock.now()
                 do {
-                    let batch = try self.database.dueMessages(
+                    let batch = try await self.database.claimDueMessages(
                         now: now,
                         busySubscriptions: busy,
                         limit: capacity,
+                        lease: self.configuration.claimLease,
                         servedCommit: self.servedCommit
                     )
                     self.state.withLock { state in
@@ -368,7 +377,7 @@ public final class WebhookDeliverer: Service, Sendable {
     /// Sends one message and records what happened: complete its `flagsUrl`, send it, judge the answer, record the
     /// attempt together with the message's next state, then count and log it.
     private func deliver(_ stored: OutboxMessage) async {
-        let message = self.completingFlagsURL(stored)
+        let message = await self.completingFlagsURL(stored)
         let logger = self.logger(for: message)
         guard let attempt = await self.attempt(message, logger: logger) else { return }
         let now = self.clock.now()
@@ -441,7 +450,7 @@ public final class WebhookDeliverer: Service, Sendable {
             result: verdict.outcome.result
         )
         do {
-            try self.database.complete(message, attempt: entry, outcome: verdict.outcome)
+            try await self.database.complete(message, attempt: entry, outcome: verdict.outcome)
             return true
         } catch {
             logger.error("Cannot record a webhook delivery", metadata: ["error": "\(error)"])
@@ -522,12 +531,12 @@ public final class WebhookDeliverer: Service, Sendable {
     /// The message with `flagsUrl` completed from the base URL when its stored body holds a path only. The completed
     /// body is stored before it is sent, so every later attempt (after a restart too, on another port) re-sends the
     /// same bytes, as a body written whole at enqueue time would be.
-    private func completingFlagsURL(_ message: OutboxMessage) -> OutboxMessage {
+    private func completingFlagsURL(_ message: OutboxMessage) async -> OutboxMessage {
         guard let base = self.flagsBaseURL?() else { return message }
         let body = WebhookPayload.resolvingFlagsURL(message.body, base: base)
         guard body != message.body else { return message }
         do {
-            try self.database.storeCompletedBody(body, messageID: message.messageID)
+            try await self.database.storeCompletedBody(body, messageID: message.messageID)
         } catch {
             self.logger.error("Cannot store a webhook body with its flagsUrl; sending it anyway", metadata: ["error": "\(error)"])
         }

@@ -170,49 +170,10 @@ extension StateDatabase {
 
 // MARK: - Delivery (used by WebhookDeliverer)
 
-/// A message claimed for one delivery attempt, with what is needed to send it.
-struct OutboxMessage: Sendable {
-    var messageID: String
-    var subscriptionID: String
-    var url: String
-    var secret: String
-    var environment: String
-    var commit: String
-    var body: [UInt8]
-    var enqueuedAt: Date
-    var fetchedAt: Date
-    var attempts: Int
-}
-
-/// What happened to one delivery attempt, and so what to do with the message.
-enum DeliveryOutcome: Sendable {
-    /// 2xx: remove the message.
-    case delivered
-    /// Try again at this time.
-    case retry(at: Date)
-    /// Given up after the maximum age: remove the message.
-    case dead
-    /// 410 Gone: disable the subscription and drop its pending messages.
-    case gone
-
-    /// The word of the delivery log and of the `result` label of `halyard_webhook_deliveries_total`.
-    var result: String {
-        switch self {
-        case .delivered: "delivered"
-        case .retry: "failed"
-        case .dead: "dead"
-        case .gone: "disabled"
-        }
-    }
-
-    /// Every ``result``.
-    static let results = ["delivered", "failed", "dead", "disabled"]
-}
-
 extension StateDatabase {
     /// Replaces a pending message's body with the one it is first sent with (`flagsUrl` completed); a message replaced
     /// or removed meanwhile is left alone.
-    func storeCompletedBody(_ body: [UInt8], messageID: String) throws(NotifyError) {
+    public func storeCompletedBody(_ body: [UInt8], messageID: String) throws(NotifyError) {
         try self.write { db in
             try db.execute(sql: "UPDATE outbox SET body = ? WHERE message_id = ?", arguments: [Data(body), messageID])
         }
@@ -303,8 +264,21 @@ extension StateDatabase {
         }
     }
 
+    /// Claims the due messages (``dueMessages(now:busySubscriptions:limit:servedCommit:)``); one process owns the
+    /// file, so no lease is needed: the deliverer's busy subscriptions keep a message from being sent twice at once.
+    public func claimDueMessages(
+        now: Date,
+        busySubscriptions: Set<String>,
+        limit: Int,
+        lease: Duration,
+        servedCommit: (@Sendable () -> String?)?
+    ) throws(NotifyError) -> ClaimedMessages {
+        let batch = try self.dueMessages(now: now, busySubscriptions: busySubscriptions, limit: limit, servedCommit: servedCommit)
+        return ClaimedMessages(messages: batch.messages, nextDue: batch.nextDue, heldBack: batch.heldBack)
+    }
+
     /// Applies the outcome of one attempt and appends it to the delivery log, in one transaction.
-    func complete(_ message: OutboxMessage, attempt: DeliveryAttempt, outcome: DeliveryOutcome) throws(NotifyError) {
+    public func complete(_ message: OutboxMessage, attempt: DeliveryAttempt, outcome: DeliveryOutcome) throws(NotifyError) {
         try self.writeOutbox { db in
             switch outcome {
             case .delivered, .dead:

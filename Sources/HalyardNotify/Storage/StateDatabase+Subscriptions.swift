@@ -64,6 +64,15 @@ extension StateDatabase {
         }
     }
 
+    /// Checks static subscriptions as ``replaceStaticSubscriptions(_:)`` does, without storing them.
+    ///
+    /// - Returns: The number of distinct subscriptions.
+    /// - Throws: ``NotifyError`` naming the first invalid entry (URL, environments or secret).
+    @discardableResult
+    public static func validateStaticSubscriptions(_ subs: [StaticSubscription]) throws(NotifyError) -> Int {
+        try Self.validatedStaticSubscriptions(subs).order.count
+    }
+
     /// Makes the stored static subscriptions match the config file.
     ///
     /// A static subscription's id is derived from its URL and environments (`static_` and a short hash), so it stays
@@ -73,22 +82,7 @@ extension StateDatabase {
     ///
     /// - Throws: ``NotifyError`` naming the first invalid entry (URL, environments or secret); nothing is changed then.
     public func replaceStaticSubscriptions(_ subs: [StaticSubscription]) throws(NotifyError) {
-        var wanted: [String: StaticSubscription] = [:]
-        var order: [String] = []
-        for sub in subs {
-            try SubscriptionValidation.validateURL(sub.url, policy: .any)
-            var sub = sub
-            sub.environments = try SubscriptionValidation.validateEnvironments(sub.environments)
-            do {
-                _ = try WebhookSigner(secret: sub.secret)
-            } catch {
-                throw .invalidSecret(sub.url, reason: "the secret must be \"whsec_\" followed by base64")
-            }
-            let id = Self.staticID(url: sub.url, environments: sub.environments)
-            if wanted.updateValue(sub, forKey: id) == nil {
-                order.append(id)
-            }
-        }
+        let (wanted, order) = try Self.validatedStaticSubscriptions(subs)
         let now = self.clock.now().storable
         try self.writeOutbox { db in
             let existing = Set(try String.fetchAll(db, sql: "SELECT id FROM subscription WHERE is_static = 1"))
@@ -152,6 +146,32 @@ extension StateDatabase {
 // MARK: - Internals
 
 extension StateDatabase {
+    /// Checks the static subscriptions of the config file and keys them by their derived id, in file order (a
+    /// duplicate keeps the last entry); shared by every store.
+    ///
+    /// - Throws: ``NotifyError`` naming the first invalid entry (URL, environments or secret).
+    static func validatedStaticSubscriptions(
+        _ subs: [StaticSubscription]
+    ) throws(NotifyError) -> (wanted: [String: StaticSubscription], order: [String]) {
+        var wanted: [String: StaticSubscription] = [:]
+        var order: [String] = []
+        for sub in subs {
+            try SubscriptionValidation.validateURL(sub.url, policy: .any)
+            var sub = sub
+            sub.environments = try SubscriptionValidation.validateEnvironments(sub.environments)
+            do {
+                _ = try WebhookSigner(secret: sub.secret)
+            } catch {
+                throw .invalidSecret(sub.url, reason: "the secret must be \"whsec_\" followed by base64")
+            }
+            let id = Self.staticID(url: sub.url, environments: sub.environments)
+            if wanted.updateValue(sub, forKey: id) == nil {
+                order.append(id)
+            }
+        }
+        return (wanted, order)
+    }
+
     /// How many delivery attempts are kept per subscription.
     static let deliveryLogLimit = 100
 

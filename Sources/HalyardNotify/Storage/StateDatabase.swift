@@ -8,7 +8,6 @@ import Foundation
 import GRDB
 import HalyardSync
 import Metrics
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -39,7 +38,7 @@ public final class StateDatabase: Sendable {
     let pool: DatabasePool
     let clock: any WebhookClock
     let pendingGauge: Gauge
-    private let enqueueObservers = Mutex<(next: Int, observers: [Int: @Sendable () -> Void])>((0, [:]))
+    private let enqueueObservers = EnqueueObservers()
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///
@@ -136,22 +135,17 @@ public final class StateDatabase: Sendable {
 
     /// Registers a closure called after messages were enqueued; ``WebhookDeliverer`` uses it to wake itself, so a
     /// caller that forgets ``WebhookDeliverer/wake()`` still gets its messages sent at once.
-    func addEnqueueObserver(_ observer: @escaping @Sendable () -> Void) -> Int {
-        self.enqueueObservers.withLock { state in
-            state.next += 1
-            state.observers[state.next] = observer
-            return state.next
-        }
+    public func addEnqueueObserver(_ observer: @escaping @Sendable () -> Void) -> Int {
+        self.enqueueObservers.add(observer)
     }
 
-    func removeEnqueueObserver(_ token: Int) {
-        _ = self.enqueueObservers.withLock { $0.observers.removeValue(forKey: token) }
+    /// Removes an observer registered with ``addEnqueueObserver(_:)``.
+    public func removeEnqueueObserver(_ token: Int) {
+        self.enqueueObservers.remove(token)
     }
 
     func notifyEnqueued() {
-        for observer in self.enqueueObservers.withLock({ Array($0.observers.values) }) {
-            observer()
-        }
+        self.enqueueObservers.notify()
     }
 
     // MARK: - Access helpers

@@ -18,7 +18,7 @@ extension HTTPAPI {
     func addSubscriptionRoutes(to routes: inout RouteTable<BasicRequestContext>) {
         routes.get("/v1/subscriptions") { request, _ in
             try self.authorizeAdmin(request)
-            let subscriptions = try self.notify { try self.database.subscriptions() }
+            let subscriptions = try await self.notify { try await self.database.subscriptions() }
             return self.json { json in
                 json.objectStart()
                 json.key("subscriptions")
@@ -46,8 +46,8 @@ extension HTTPAPI {
                 }
                 environments.append(name)
             }
-            let subscription = try self.notify {
-                try self.database.createSubscription(url: url, environments: environments, policy: self.configuration.subscriptionPolicy)
+            let subscription = try await self.notify {
+                try await self.database.createSubscription(url: url, environments: environments, policy: self.configuration.subscriptionPolicy)
             }
             return self.json(status: .created, headers: [.location: "/v1/subscriptions/\(subscription.id)"]) { json in
                 json.subscription(subscription, withSecret: true)
@@ -56,7 +56,7 @@ extension HTTPAPI {
         routes.get("/v1/subscriptions/{id}") { request, context in
             try self.authorizeAdmin(request)
             let id = context.parameters.get("id") ?? ""
-            guard let subscription = try self.notify({ try self.database.subscription(id: id) }) else {
+            guard let subscription = try await self.notify({ try await self.database.subscription(id: id) }) else {
                 throw APIError.notFound("subscription \"\(id)\" not found")
             }
             return self.json { json in json.subscription(subscription, withSecret: false) }
@@ -64,13 +64,13 @@ extension HTTPAPI {
         routes.delete("/v1/subscriptions/{id}") { request, context in
             try self.authorizeAdmin(request)
             let id = context.parameters.get("id") ?? ""
-            try self.notify { try self.database.deleteSubscription(id: id) }
+            try await self.notify { try await self.database.deleteSubscription(id: id) }
             return Response(status: .noContent)
         }
         routes.get("/v1/subscriptions/{id}/deliveries") { request, context in
             try self.authorizeAdmin(request)
             let id = context.parameters.get("id") ?? ""
-            let deliveries = try self.notify { try self.database.deliveries(subscriptionID: id, limit: 100) }
+            let deliveries = try await self.notify { try await self.database.deliveries(subscriptionID: id, limit: 100) }
             return self.json { json in
                 json.objectStart()
                 json.key("deliveries")
@@ -86,9 +86,9 @@ extension HTTPAPI {
 
     /// Runs a state-database call, mapping its errors to HTTP: 404, 409 for static subscriptions, 400 for other
     /// client errors, and a logged 500 when the database itself fails.
-    func notify<T>(_ body: () throws -> T) throws(APIError) -> T {
+    func notify<T>(_ body: () async throws -> T) async throws(APIError) -> T {
         do {
-            return try body()
+            return try await body()
         } catch let error as NotifyError {
             if error.isNotFound { throw .notFound(error.message) }
             if error.code == .staticSubscriptionIsReadOnly { throw .conflict(error.message) }

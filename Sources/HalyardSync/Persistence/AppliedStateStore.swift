@@ -11,7 +11,8 @@ import Foundation
 /// It exists so the data path runs one way (DESIGN §9): the watcher in `HalyardSync` knows it must persist before it
 /// swaps the store, but not how nor what a webhook is. `HalyardNotify` implements it (its SQLite `StateDatabase`; a
 /// PostgreSQL store for several replicas, DESIGN §10, implements it next to it), so nothing here names a database
-/// library or a transaction type.
+/// library or a transaction type. The requirements are `async` because a network database (PostgreSQL) answers
+/// asynchronously; a synchronous implementation (SQLite) satisfies them as it is.
 ///
 /// The messages carry no URL of this service: where subscribers fetch the flags (`flagsUrl`) is an HTTP concern, added
 /// by whoever sends them once the server is bound.
@@ -39,10 +40,10 @@ public protocol AppliedStateStore: Sendable {
         _ state: AppliedState,
         changes: [EnvironmentChange],
         fetchedAt: Date
-    ) throws -> Int
+    ) async throws -> Int
 
     /// The commit applied last, or `nil` for a fresh service.
     ///
     /// - Throws: When the store cannot be read.
-    func appliedState() throws -> AppliedState?
+    func appliedState() async throws -> AppliedState?
 }

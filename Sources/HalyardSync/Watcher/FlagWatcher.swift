@@ -101,7 +101,7 @@ public final class FlagWatcher: Service, Sendable {
     private func restorePersistedState() async {
         let persisted: AppliedState?
         do {
-            persisted = try database.appliedState()
+            persisted = try await database.appliedState()
         } catch {
             logger.error("cannot read the persisted state", metadata: ["error": "\(error)"])
             return
@@ -168,7 +168,7 @@ public final class FlagWatcher: Service, Sendable {
         let appliedAt = Date()
         let diff = diff(snapshot, commit: tip.hex, against: served)
         let lastChange = lastChange(after: diff, in: snapshot, served: served)
-        guard persist(diff, appliedAt: appliedAt, lastChange: lastChange, fetchedAt: fetchedAt) else { return }
+        guard await persist(diff, appliedAt: appliedAt, lastChange: lastChange, fetchedAt: fetchedAt) else { return }
         swap(to: ServedState(snapshot: snapshot, appliedAt: appliedAt, lastChange: lastChange))
         recordApplied(diff, snapshot: snapshot, at: appliedAt)
         publish(diff, appliedAt: appliedAt)
@@ -219,9 +219,9 @@ public final class FlagWatcher: Service, Sendable {
 
     /// Records the commit together with the outbox of its changes, in one transaction, before anything is served.
     /// Returns false (and leaves the served commit as it is) when the store cannot be written.
-    private func persist(_ diff: AppliedDiff, appliedAt: Date, lastChange: [String: String], fetchedAt: Date) -> Bool {
+    private func persist(_ diff: AppliedDiff, appliedAt: Date, lastChange: [String: String], fetchedAt: Date) async -> Bool {
         do {
-            try database.recordApplied(
+            try await database.recordApplied(
                 AppliedState(commit: diff.commit, appliedAt: appliedAt, lastChange: lastChange),
                 changes: diff.outbox,
                 fetchedAt: fetchedAt

@@ -29,6 +29,10 @@ struct ServeConfiguration: Sendable {
     var subscriptions: [StaticSubscription] = []
     var logLevel = "info"
     var limits = HTTPLimits()
+    /// `state.url`: the PostgreSQL database shared by replicas; `nil` keeps the state in SQLite.
+    var stateURL: String?
+    /// The PostgreSQL password, from `state.passwordFile` or `HALYARD_STATE_PASSWORD`.
+    var statePassword: String?
 
     /// Every key Halyard understands, with its kind, in the dotted form of the config file.
     static let keys: [String: Kind] = [
@@ -43,6 +47,7 @@ struct ServeConfiguration: Sendable {
         "log.level": .string,
         "limits.requestBody": .size, "limits.contextBody": .size, "limits.contextAttributes": .int,
         "limits.idleTimeout": .duration, "limits.maxConnections": .int, "limits.maxStreams": .int,
+        "state.url": .string, "state.passwordFile": .string,
     ]
 
     enum Kind { case string, int, duration, stringArray, subscriptions, bool, size }
@@ -65,7 +70,7 @@ struct ServeConfiguration: Sendable {
         providers.append(
             EnvironmentVariablesProvider(
                 environmentVariables: environment.filter { $0.key.hasPrefix("HALYARD_") },
-                secretsSpecifier: .dynamic { key, _ in key.contains("TOKEN") || key.contains("SECRET") || key.contains("PASSPHRASE") }
+                secretsSpecifier: .dynamic { key, _ in key.contains("TOKEN") || key.contains("SECRET") || key.contains("PASS") }
             ).prefixKeys(with: "halyard")
         )
         var fileSubscriptions: [StaticSubscription] = []
@@ -136,6 +141,7 @@ struct ServeConfiguration: Sendable {
         }
         config.subscriptions = fileSubscriptions
         config.limits = try limits(reader)
+        try state(&config, string, environment: environment)
         return config
     }
 
@@ -149,6 +155,30 @@ struct ServeConfiguration: Sendable {
         if let count = try count(reader, "limits.maxConnections") { limits.maxConnections = count }
         if let count = try count(reader, "limits.maxStreams") { limits.maxStreams = count }
         return limits
+    }
+
+    /// `state.url` (checked: a PostgreSQL URL without password) and the password, from `state.passwordFile` or else
+    /// `HALYARD_STATE_PASSWORD`.
+    private static func state(
+        _ config: inout ServeConfiguration,
+        _ string: (String) throws -> String?,
+        environment: [String: String]
+    ) throws {
+        guard let url = try string("state.url"), !url.isEmpty else { return }
+        do {
+            _ = try PostgresLocation(url: url)
+        } catch {
+            throw CLIError("configuration key \(error)", exitCode: 2)
+        }
+        config.stateURL = url
+        if let file = try string("state.passwordFile") {
+            guard let contents = FileManager.default.contents(atPath: file), let password = String(data: contents, encoding: .utf8) else {
+                throw CLIError("configuration key state.passwordFile: cannot read \(file)", exitCode: 2)
+            }
+            config.statePassword = password.trimmingCharacters(in: .newlines)
+        } else if let password = environment["HALYARD_STATE_PASSWORD"], !password.isEmpty {
+            config.statePassword = password
+        }
     }
 
     // MARK: - Checks swift-configuration leaves to us
@@ -264,7 +294,9 @@ struct ServeConfiguration: Sendable {
     private static func checkEnvironment(_ environment: [String: String]) throws {
         let known = Set(keys.filter { $0.value != .subscriptions }.keys.map(envName))
         for name in environment.keys.sorted() where name.hasPrefix("HALYARD_") && !known.contains(name) {
-            if name.hasPrefix("HALYARD_INTEROP") || name == "HALYARD_HTTP_PORT_FILE" { continue }
+            // The test harness's own variables (HALYARD_TEST_POSTGRES_URL) reach the processes the tests start.
+            if name.hasPrefix("HALYARD_INTEROP") || name.hasPrefix("HALYARD_TEST_") || name == "HALYARD_HTTP_PORT_FILE" { continue }
+            if name == "HALYARD_STATE_PASSWORD" { continue }
             if name == envName("subscriptions") {
                 throw CLIError(
                     "\(name) is not read: subscriptions are set in the config file only (\"subscriptions\": [{url, environments, secret}])"

@@ -52,6 +52,9 @@ struct ServeRunner {
         }
         do {
             try await service.run(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch let error as HalyardService.StartError {
+            // PostgreSQL (state.url) is reached only once the service runs: failing to is a set-up error too.
+            throw fail("\(error)", exitCode: 2)
         } catch {
             throw fail("\(error)")
         }
@@ -61,7 +64,7 @@ struct ServeRunner {
     /// The loaded configuration as the service's typed one.
     private func serviceConfiguration(level: Logger.Level) -> ServiceConfiguration {
         let local = settings.repoURL == "."
-        return ServiceConfiguration(
+        var configuration = ServiceConfiguration(
             repository: WatcherConfiguration(
                 source: local ? .local(path: FileManager.default.currentDirectoryPath) : .remote(url: settings.repoURL),
                 branch: settings.branch,
@@ -89,6 +92,8 @@ struct ServeRunner {
             dataDirectory: settings.dataDirectory,
             logLevel: level
         )
+        configuration.state = ServiceConfiguration.State(url: settings.stateURL, password: settings.statePassword)
+        return configuration
     }
 
     /// Raises the soft open-file limit so that `limits.maxConnections` connections (plus the database, git and

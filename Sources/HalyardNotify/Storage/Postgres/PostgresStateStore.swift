@@ -1,0 +1,344 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the Halyard open source project
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import HalyardSync
+import Logging
+import Metrics
+import PostgresNIO
+
+/// Halyard's state in PostgreSQL, shared by several replicas (DESIGN §10): the applied commit, subscriptions, the
+/// outbox and the delivery log, with the same behaviour as the SQLite ``StateDatabase``.
+///
+/// - The applied commit and the messages of its changes are written in one transaction, coalescing as SQLite does.
+/// - A message is claimed with `FOR UPDATE SKIP LOCKED` and a lease: no other replica claims it, nor another message of
+///   its subscription, until the lease expires; a replica that died mid-delivery loses its claim when the lease expires
+///   and another sends the message again, with the same `webhook-id`.
+/// - The schema is created and upgraded at start-up (``migrate()``) under a transaction-level advisory lock, so
+///   replicas started together on an empty database do not race; `halyard_schema_version` holds the version.
+///
+/// Times are stored as seconds since 1970 (`double precision`), from the injected ``WebhookClock``, exactly as SQLite
+/// stores them; replicas' clocks should agree to within a fraction of a lease.
+///
+/// ```swift
+/// let store = try await PostgresStateStore.open(location: PostgresLocation(url: "postgres://halyard@db:5432/halyard"),
+///                                               password: password, logger: logger)
+/// defer { store.close() }
+/// ```
+public final class PostgresStateStore: StateStore {
+    /// Where the store connects.
+    public let postgres: PostgresLocation
+    let client: PostgresClient
+    let clock: any WebhookClock
+    let logger: Logger
+    let pendingGauge: Gauge
+    private let password: String?
+    private let runner: Task<Void, Never>
+    private let enqueueObservers = EnqueueObservers()
+
+    /// Creates the store and starts its connection pool; nothing is read or written until ``migrate()``.
+    ///
+    /// - Parameters:
+    ///   - location: The server, user and database.
+    ///   - password: The user's password (`state.passwordFile`, `HALYARD_STATE_PASSWORD`); `nil` for trust or peer
+    ///     authentication.
+    ///   - clock: The source of "now" for enqueue, claim and creation times; tests inject a manual clock.
+    ///   - maximumConnections: The most connections this replica opens.
+    ///   - logger: Where the pool logs its background problems.
+    public init(
+        location: PostgresLocation,
+        password: String?,
+        clock: any WebhookClock = SystemWebhookClock(),
+        maximumConnections: Int = 10,
+        logger: Logger
+    ) {
+        self.postgres = location
+        self.password = password
+        self.clock = clock
+        self.logger = logger
+        self.pendingGauge = Gauge(label: "halyard_webhook_pending")
+        let tls: PostgresClient.Configuration.TLS
+        switch location.tls {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(.makeClientConfiguration())
+        case .require: tls = .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: password,
+            database: location.database,
+            tls: tls
+        )
+        configuration.options.maximumConnections = max(2, maximumConnections)
+        configuration.options.connectTimeout = .seconds(5)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.runner = Task { await client.run() }
+    }
+
+    /// Creates the store and brings the schema up to date (``migrate()``).
+    ///
+    /// - Throws: ``NotifyError/Code/database`` when the server cannot be reached or the schema cannot be migrated; the
+    ///   pool is closed then.
+    public static func open(
+        location: PostgresLocation,
+        password: String?,
+        clock: any WebhookClock = SystemWebhookClock(),
+        logger: Logger
+    ) async throws(NotifyError) -> PostgresStateStore {
+        let store = PostgresStateStore(location: location, password: password, clock: clock, logger: logger)
+        do {
+            try await store.migrate()
+        } catch {
+            store.close()
+            throw error
+        }
+        return store
+    }
+
+    /// Closes the connection pool; the store cannot be used afterwards.
+    public func close() {
+        self.runner.cancel()
+    }
+
+    /// The URL of the database, without password.
+    public var location: String { self.postgres.description }
+
+    // MARK: - Schema
+
+    /// Creates or upgrades the schema, under `pg_advisory_xact_lock` so that replicas starting together run the
+    /// migrations one after the other (the later ones find the schema up to date); then refreshes the pending gauge.
+    ///
+    /// - Throws: ``NotifyError/Code/database`` with the server's own message when it cannot be reached, refuses the
+    ///   user or has no such database (one connection is tried first: the pool would retry forever).
+    public func migrate() async throws(NotifyError) {
+        try await self.probe()
+        try await self.transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLockKey))", logger: self.logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS halyard_schema_version (version bigint NOT NULL)",
+                logger: self.logger
+            )
+            var version = 0
+            for try await (stored) in try await connection.query("SELECT version FROM halyard_schema_version", logger: self.logger)
+                .decode(Int.self)
+            {
+                version = max(version, stored)
+            }
+            guard version < PostgresSchema.migrations.count else { return }
+            for statements in PostgresSchema.migrations.dropFirst(version) {
+                for statement in statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
+                }
+            }
+            try await connection.query("DELETE FROM halyard_schema_version", logger: self.logger)
+            try await connection.query(
+                "INSERT INTO halyard_schema_version (version) VALUES (\(PostgresSchema.migrations.count))",
+                logger: self.logger
+            )
+            self.logger.info(
+                "PostgreSQL state schema migrated",
+                metadata: ["database": "\(self.location)", "from": "\(version)", "to": "\(PostgresSchema.migrations.count)"]
+            )
+        }
+        self.pendingGauge.record(try await self.pendingMessageCount())
+    }
+
+    /// Connects once, outside the pool, and fails with the reason when that is impossible.
+    private func probe() async throws(NotifyError) {
+        do {
+            let tls: PostgresConnection.Configuration.TLS
+            switch self.postgres.tls {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            var configuration = PostgresConnection.Configuration(
+                host: self.postgres.host,
+                port: self.postgres.port,
+                username: self.postgres.user,
+                password: self.password,
+                database: self.postgres.database,
+                tls: tls
+            )
+            configuration.options.connectTimeout = .seconds(10)
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: self.logger)
+            try? await connection.close()
+        } catch {
+            throw self.databaseError(error)
+        }
+    }
+
+    /// The schema version stored in the database (0 before the first migration).
+    public func schemaVersion() async throws(NotifyError) -> Int {
+        try await self.run { connection in
+            let exists = try await connection.query("SELECT to_regclass('halyard_schema_version') IS NOT NULL", logger: self.logger)
+                .collect().first?.decode(Bool.self) ?? false
+            guard exists else { return 0 }
+            return try await connection.query("SELECT COALESCE(MAX(version), 0) FROM halyard_schema_version", logger: self.logger)
+                .collect().first?.decode(Int.self) ?? 0
+        }
+    }
+
+    // MARK: - Applied state
+
+    /// The commit applied last, or `nil` for a fresh service.
+    public func appliedState() async throws(NotifyError) -> AppliedState? {
+        try await self.run { connection in
+            let rows = try await connection.query(
+                "SELECT commit_sha, applied_at, last_change FROM halyard_applied_state WHERE id = 1",
+                logger: self.logger
+            )
+            for try await (commit, appliedAt, lastChange) in rows.decode((String, Double, String).self) {
+                return AppliedState(
+                    commit: commit,
+                    appliedAt: Date(timeIntervalSince1970: appliedAt),
+                    lastChange: try JSONDecoder().decode([String: String].self, from: Data(lastChange.utf8))
+                )
+            }
+            return nil
+        }
+    }
+
+    // MARK: - Enqueue observers
+
+    /// Registers a closure called after this instance enqueued messages (``WebhookDeliverer`` wakes itself with it).
+    public func addEnqueueObserver(_ observer: @escaping @Sendable () -> Void) -> Int {
+        self.enqueueObservers.add(observer)
+    }
+
+    /// Removes an observer registered with ``addEnqueueObserver(_:)``.
+    public func removeEnqueueObserver(_ token: Int) {
+        self.enqueueObservers.remove(token)
+    }
+
+    func notifyEnqueued() {
+        self.enqueueObservers.notify()
+    }
+
+    // MARK: - Access helpers
+
+    /// Runs `body` on a pooled connection, mapping every error but a ``NotifyError`` to ``NotifyError/Code/database``.
+    func run<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(NotifyError) -> T {
+        do {
+            return try await self.client.withConnection { connection in try await body(connection) }
+        } catch {
+            throw self.databaseError(error)
+        }
+    }
+
+    /// Runs `body` in a transaction (rolled back when it throws), mapping errors as ``run(_:)`` does.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(NotifyError) -> T {
+        do {
+            return try await self.client.withTransaction(logger: self.logger) { connection in try await body(connection) }
+        } catch {
+            throw self.databaseError(error)
+        }
+    }
+
+    /// Runs a transaction that changes the outbox, then refreshes `halyard_webhook_pending`.
+    func transactionOnOutbox<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(NotifyError) -> T {
+        let (result, pending) = try await self.transaction { connection in
+            let result = try await body(connection)
+            let pending = try await connection.query("SELECT COUNT(*) FROM halyard_outbox", logger: self.logger)
+                .collect().first?.decode(Int.self) ?? 0
+            return (result, pending)
+        }
+        self.pendingGauge.record(pending)
+        return result
+    }
+
+    private func databaseError(_ error: any Error) -> NotifyError {
+        if let error = error as? NotifyError { return error }
+        if let error = error as? PostgresTransactionError {
+            if let closure = error.closureError { return self.databaseError(closure) }
+            if let begin = error.beginError { return self.databaseError(begin) }
+            if let commit = error.commitError { return self.databaseError(commit) }
+        }
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] {
+                let code = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
+                return .database(self.location, message + code)
+            }
+            if let underlying = error.underlying {
+                return .database(self.location, "\(error.code): \(underlying)")
+            }
+            return .database(self.location, "\(error.code)")
+        }
+        return .database(self.location, String(describing: error))
+    }
+}
+
+/// The PostgreSQL schema, one list of statements per version.
+enum PostgresSchema {
+    /// The key of the advisory lock the migrations run under ("halyard" in ASCII, as a number).
+    static let migrationLockKey: Int64 = 0x68_61_6C_79_61_72_64
+
+    /// The key of the advisory lock under which replicas replace the static subscriptions.
+    static let staticSubscriptionsLockKey: Int64 = 0x68_61_6C_79_61_72_65
+
+    static let migrations: [[String]] = [
+        [
+            """
+            CREATE TABLE halyard_applied_state (
+                id integer PRIMARY KEY CHECK (id = 1),
+                commit_sha text NOT NULL,
+                applied_at double precision NOT NULL,
+                last_change text NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE halyard_subscription (
+                id text PRIMARY KEY,
+                url text NOT NULL,
+                environments text NOT NULL,
+                secret text NOT NULL,
+                created_at double precision NOT NULL,
+                disabled boolean NOT NULL DEFAULT false,
+                is_static boolean NOT NULL DEFAULT false
+            )
+            """,
+            """
+            CREATE TABLE halyard_outbox (
+                id bigserial PRIMARY KEY,
+                message_id text NOT NULL UNIQUE,
+                subscription_id text NOT NULL REFERENCES halyard_subscription(id) ON DELETE CASCADE,
+                environment text NOT NULL,
+                commit_sha text NOT NULL,
+                change text NOT NULL,
+                body bytea NOT NULL,
+                enqueued_at double precision NOT NULL,
+                fetched_at double precision NOT NULL,
+                attempts bigint NOT NULL DEFAULT 0,
+                next_attempt_at double precision NOT NULL,
+                claim text,
+                claimed_until double precision,
+                UNIQUE (subscription_id, environment)
+            )
+            """,
+            "CREATE INDEX halyard_outbox_next_attempt ON halyard_outbox (next_attempt_at)",
+            "CREATE INDEX halyard_outbox_claim ON halyard_outbox (claim)",
+            """
+            CREATE TABLE halyard_delivery_log (
+                id bigserial PRIMARY KEY,
+                subscription_id text NOT NULL REFERENCES halyard_subscription(id) ON DELETE CASCADE,
+                message_id text NOT NULL,
+                environment text NOT NULL,
+                commit_sha text NOT NULL,
+                attempt bigint NOT NULL,
+                at double precision NOT NULL,
+                status bigint,
+                duration double precision NOT NULL,
+                error text,
+                result text NOT NULL
+            )
+            """,
+            "CREATE INDEX halyard_delivery_log_subscription ON halyard_delivery_log (subscription_id, id)",
+        ]
+    ]
+}

@@ -1,0 +1,83 @@
+import Foundation
+import HalyardNotify
+import HalyardTesting
+import Logging
+import Testing
+
+/// `halyard serve` with its state in PostgreSQL (`state.url`), as a real process against the tests' PostgreSQL server.
+@Suite(.serialized, .timeLimit(.minutes(2)))
+struct PostgresServeTests {
+    @Test func testServeWithStateURLAppliesACommitAndDeliversItsWebhook() async throws {
+        try await PostgresTestServer.withDatabase { database in
+            try await WebhookReceiver.with(status: 204) { receiver in
+                let fixture = try ServeFixture()
+                defer { fixture.remove() }
+                try fixture.workspace.write("flags/production/new-checkout.json", WebhookDurabilityTests.checkoutOn)
+                let first = try fixture.workspace.commit("Add new-checkout")
+                let url = database.url + "?sslmode=disable"
+                try self.writeConfig(fixture, stateURL: url, subscribing: receiver.url)
+
+                let serve = try await fixture.serve(run: 1)
+                defer { serve.kill() }
+                try await serve.waitUntilApplied(first)
+                try fixture.workspace.write("flags/production/new-checkout.json", WebhookDurabilityTests.checkoutOff)
+                let change = try fixture.workspace.commit("Switch new-checkout off")
+                try await eventually("the receiver is called for \(change)\n\(serve.log)", timeout: .seconds(20)) {
+                    receiver.calls.contains { $0.succeeded }
+                }
+                let call = try #require(receiver.calls.first { $0.succeeded })
+                let data = try #require(call.json?["data"] as? [String: Any])
+                #expect(data["commit"] as? String == change)
+                #expect(data["previousCommit"] as? String == first)
+                #expect((data["flagsUrl"] as? String)?.hasPrefix("http://127.0.0.1:") == true)
+
+                // The state is PostgreSQL's: the applied commit and the delivery log are there, and no SQLite file.
+                var logger = Logger(label: "postgres-serve-tests")
+                logger.logLevel = .critical
+                let store = try await PostgresStateStore.open(location: try PostgresLocation(url: url), password: nil, logger: logger)
+                defer { store.close() }
+                try await eventually("the delivery is logged in PostgreSQL") {
+                    guard let subscription = try await store.subscriptions().first else { return false }
+                    return try await store.deliveries(subscriptionID: subscription.id, limit: 10).map(\.result) == ["delivered"]
+                }
+                #expect(try await store.appliedState()?.commit == change)
+                #expect(try await store.pendingMessageCount() == 0)
+                #expect(!FileManager.default.fileExists(atPath: fixture.dataDirectory + "/halyard.sqlite"))
+            }
+        }
+    }
+
+    @Test func testStateURLWithAPasswordIsRefusedWithAHint() throws {
+        let fixture = try ServeFixture()
+        defer { fixture.remove() }
+        try self.writeConfig(fixture, stateURL: "postgres://halyard:hunter2@127.0.0.1:5432/halyard", subscribing: nil)
+        let result = try HalyardBinary.run(["serve", "--config", fixture.configPath, "--port", "0"], in: fixture.workspace.path)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("state.passwordFile"))
+        #expect(result.stderr.contains("HALYARD_STATE_PASSWORD"))
+        #expect(!result.stderr.contains("hunter2"))
+    }
+
+    @Test func testAnUnreachableStateURLStopsTheStartUpWithTheReason() throws {
+        let fixture = try ServeFixture()
+        defer { fixture.remove() }
+        // Port 1 on loopback: nothing listens there.
+        try self.writeConfig(fixture, stateURL: "postgres://halyard@127.0.0.1:1/halyard?sslmode=disable", subscribing: nil)
+        let result = try HalyardBinary.run(["serve", "--config", fixture.configPath, "--port", "0"], in: fixture.workspace.path)
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains("error: state database postgres://halyard@127.0.0.1:1/halyard"))
+        #expect(result.stderr.contains("refused"))
+    }
+
+    private func writeConfig(_ fixture: ServeFixture, stateURL: String, subscribing url: String?) throws {
+        var config: [String: Any] = [
+            "dataDir": fixture.dataDirectory,
+            "notify": ["allowPrivateNetworks": true],  // the receiver listens on loopback
+            "state": ["url": stateURL],
+        ]
+        if let url {
+            config["subscriptions"] = [["url": url, "environments": ["production"], "secret": ServeFixture.secret]]
+        }
+        try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: fixture.configPath))
+    }
+}
