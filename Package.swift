@@ -203,6 +203,7 @@ let package = Package(
             name: "HalyardCLITests",
             dependencies: [
                 "halyard",
+                "HalyardGit",
                 "HalyardNotify",
                 "HalyardTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),

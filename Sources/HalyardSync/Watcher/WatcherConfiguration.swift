@@ -21,6 +21,8 @@ public struct WatcherConfiguration: Sendable {
     /// Where the mirror and the state database live.
     public var dataDirectory: String
     public var credentials: Credentials?
+    /// A private CA for an HTTPS remote and the known_hosts file for an SSH one (`repo.tls.caFile`, `repo.auth.knownHosts`).
+    public var trust: RemoteTrust
     /// First and largest delay between retries of a failing fetch.
     public var initialBackoff: Duration
     public var maxBackoff: Duration
@@ -34,7 +36,8 @@ public struct WatcherConfiguration: Sendable {
         dataDirectory: String = ".halyard",
         credentials: Credentials? = nil,
         initialBackoff: Duration = .seconds(1),
-        maxBackoff: Duration = .seconds(300)
+        maxBackoff: Duration = .seconds(300),
+        trust: RemoteTrust = RemoteTrust()
     ) {
         self.source = source
         self.branch = branch
@@ -45,5 +48,6 @@ public struct WatcherConfiguration: Sendable {
         self.credentials = credentials
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
+        self.trust = trust
     }
 }
