@@ -29,7 +29,9 @@ struct HTTPSTransportTests {
         defer { server.stop() }
         let (work, first) = try makeUpstream(bare: server.repositoryPath("flags.git"))
         defer { work.destroy() }
-        let mirrorPath = try TemporaryDirectory.make(prefix: "halyard-https-mirror") + "/mirror.git"
+        let mirrorDirectory = try TemporaryDirectory.make(prefix: "halyard-https-mirror")
+        defer { try? FileManager.default.removeItem(atPath: mirrorDirectory) }
+        let mirrorPath = mirrorDirectory + "/mirror.git"
         let trust = RemoteTrust(certificateAuthorityFile: server.certificateAuthority.certificatePath)
 
         let mirror = try Repository.cloneMirror(
@@ -49,7 +51,9 @@ struct HTTPSTransportTests {
         defer { server.stop() }
         let (work, _) = try makeUpstream(bare: server.repositoryPath("flags.git"))
         defer { work.destroy() }
-        let mirrorPath = try TemporaryDirectory.make(prefix: "halyard-https-mirror") + "/mirror.git"
+        let mirrorDirectory = try TemporaryDirectory.make(prefix: "halyard-https-mirror")
+        defer { try? FileManager.default.removeItem(atPath: mirrorDirectory) }
+        let mirrorPath = mirrorDirectory + "/mirror.git"
         let wrong = "WRONG-TOKEN-\(UUID().uuidString)"
 
         let error = try #require(throws: GitError.self) {
