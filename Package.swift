@@ -237,6 +237,7 @@ let package = Package(
             name: "HalyardCLITests",
             dependencies: [
                 "halyard",
+                "HalyardGit",
                 "HalyardNotify",
                 "HalyardTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -33,6 +33,12 @@ ensure_build_dependencies() {
     fi
 }
 
+# ensure_test_dependencies: the real servers the transport and packaging tests start on loopback (nginx with
+# git-http-backend through fcgiwrap over TLS from an openssl test CA, OpenSSH's sshd) and systemd-analyze.
+ensure_test_dependencies() {
+    ensure_packages nginx-light fcgiwrap openssh-server openssh-client openssl systemd python3
+}
+
 # ensure_python_venv DIR PKG...: a Python virtual environment at DIR with the given PyPI packages.
 ensure_python_venv() {
     local dir="$1"

@@ -9,7 +9,8 @@ import Synchronization
 
 /// Runs the `git` command line as the tests need it: a fixed identity, no signing, branch `main`.
 public enum Git {
-    private static let spawning = Mutex(())
+    /// Held while Foundation spawns a process; every spawn in this module takes it (see ``LoopbackDaemon``).
+    static let spawning = Mutex(())
 
     /// Runs `/usr/bin/git` in `directory` and returns its standard output, trimmed; throws ``GitCommandFailure`` when
     /// git exits with a failure.

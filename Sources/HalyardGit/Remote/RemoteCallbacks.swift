@@ -1,4 +1,5 @@
 internal import CLibgit2
+import Foundation
 
 /// The state behind libgit2's remote callbacks during one clone or fetch.
 ///
@@ -11,12 +12,14 @@ final class RemoteCallbacks {
 
     let url: String
     let credentials: Credentials?
+    let trust: RemoteTrust
     private(set) var attempts = 0
     private var failure: (code: git_error_code, errorClass: git_error_t, message: String)?
 
-    init(url: String, credentials: Credentials?) {
+    init(url: String, credentials: Credentials?, trust: RemoteTrust = RemoteTrust()) {
         self.url = url
         self.credentials = credentials
+        self.trust = trust
     }
 
     /// Wires `callbacks` to this object; keep the object alive (`withExtendedLifetime`) while libgit2 may call them.
@@ -30,10 +33,9 @@ final class RemoteCallbacks {
             }
         }
         callbacks.certificate_check = { certificate, valid, host, payload in
-            guard valid == 0 else { return 0 }
-            guard let payload else { return GIT_ECERTIFICATE.rawValue }
+            guard let payload else { return valid != 0 ? 0 : GIT_ECERTIFICATE.rawValue }
             let state = Unmanaged<RemoteCallbacks>.fromOpaque(payload).takeUnretainedValue()
-            return state.rejectCertificate(isSSH: certificate?.pointee.cert_type == GIT_CERT_HOSTKEY_LIBSSH2, host: String(gitString: host))
+            return state.checkCertificate(certificate, valid: valid != 0, host: String(gitString: host))
         }
     }
 
@@ -96,11 +98,82 @@ final class RemoteCallbacks {
         return GIT_EAUTH.rawValue
     }
 
-    private func rejectCertificate(isSSH: Bool, host: String) -> Int32 {
-        let message =
-            isSSH
-            ? "the SSH host key of '\(host)' is not trusted (it is not in the known_hosts file of the service's user)"
-            : "the TLS certificate of '\(host)' is not trusted (unknown certificate authority, expired, or issued for another name)"
+    /// Accepts or refuses the server's TLS certificate or SSH host key.
+    ///
+    /// TLS: libgit2 has verified the chain, expiry and host name against the system CAs plus `repo.tls.caFile`
+    /// (see ``CertificateAuthorities``); `valid` is its verdict. SSH with `repo.auth.knownHosts`: the raw host key is
+    /// compared with the file's entries for `host` and the URL's port, whatever libgit2 concluded from
+    /// `~/.ssh/known_hosts`; without that key, libgit2's verdict stands.
+    private func checkCertificate(_ certificate: UnsafeMutablePointer<git_cert>?, valid: Bool, host: String) -> Int32 {
+        let isSSH = certificate?.pointee.cert_type == GIT_CERT_HOSTKEY_LIBSSH2
+        if isSSH, let knownHostsFile = trust.knownHostsFile, let certificate {
+            let hostKey = UnsafeRawPointer(certificate).assumingMemoryBound(to: git_cert_hostkey.self).pointee
+            return checkHostKey(hostKey, host: host, knownHostsFile: knownHostsFile)
+        }
+        if valid { return 0 }
+        let message: String
+        if isSSH {
+            message =
+                "the SSH host key of '\(host)' is not trusted: it is not in the known_hosts file of the service's user "
+                + "(set repo.auth.knownHosts to a known_hosts file that lists it)"
+        } else if let caFile = trust.certificateAuthorityFile {
+            message =
+                "the TLS certificate of '\(host)' is not trusted: it is not issued by a CA in \(caFile) (repo.tls.caFile) or the "
+                + "system's, or it is expired, or issued for another name"
+        } else {
+            message =
+                "the TLS certificate of '\(host)' is not trusted (unknown certificate authority, expired, or issued for another name; "
+                + "set repo.tls.caFile to trust a private CA)"
+        }
+        return rejectCertificate(isSSH: isSSH, message: message)
+    }
+
+    private func checkHostKey(_ hostKey: git_cert_hostkey, host: String, knownHostsFile: String) -> Int32 {
+        guard hostKey.type.rawValue & GIT_CERT_SSH_RAW.rawValue != 0, let raw = hostKey.hostkey, hostKey.hostkey_len > 0 else {
+            return rejectCertificate(
+                isSSH: true, message: "libgit2 did not hand over the SSH host key of '\(host)', so it cannot be checked against \(knownHostsFile)"
+            )
+        }
+        let key = Array(UnsafeRawBufferPointer(start: raw, count: hostKey.hostkey_len))
+        guard let knownHosts = KnownHosts(path: knownHostsFile) else {
+            return rejectCertificate(isSSH: true, message: "cannot read the known_hosts file \(knownHostsFile) (repo.auth.knownHosts)")
+        }
+        let (urlHost, port) = KnownHosts.endpoint(ofURL: url) ?? (host, 22)
+        let name = KnownHosts.hostName(host.isEmpty ? urlHost : host, port: port)
+        var presented = KnownHosts.keyType(ofBlob: key) ?? "unknown key type"
+        if hostKey.type.rawValue & GIT_CERT_SSH_SHA256.rawValue != 0 {
+            let digest = withUnsafeBytes(of: hostKey.hash_sha256) { Data($0) }
+            presented += " SHA256:" + digest.base64EncodedString().replacingOccurrences(of: "=", with: "")
+        }
+        let verdict = knownHosts.verdict(host: host.isEmpty ? urlHost : host, port: port, key: key)
+        let skipped =
+            knownHosts.unsupportedLines > 0
+            ? " (\(knownHosts.unsupportedLines) hashed or @cert-authority line(s) of it were skipped: write the file with "
+                + "ssh-keyscan without -H)" : ""
+        switch verdict {
+        case .trusted:
+            return 0
+        case .unknownHost:
+            return rejectCertificate(
+                isSSH: true,
+                message: "the SSH host key of \(name) (\(presented)) is not trusted: \(knownHostsFile) (repo.auth.knownHosts) has no entry "
+                    + "for \(name)\(skipped); check the fingerprint with the server's owner, then add the key, e.g. "
+                    + "`ssh-keyscan -p \(port) \(host) >> \(knownHostsFile)`"
+            )
+        case .mismatch(let listedTypes):
+            return rejectCertificate(
+                isSSH: true,
+                message: "the SSH host key of \(name) (\(presented)) does not match the key \(knownHostsFile) (repo.auth.knownHosts) lists "
+                    + "for it (\(listedTypes.joined(separator: ", "))): the server's key changed, or someone is intercepting the connection"
+            )
+        case .revoked:
+            return rejectCertificate(
+                isSSH: true, message: "the SSH host key of \(name) (\(presented)) is marked @revoked in \(knownHostsFile) (repo.auth.knownHosts)"
+            )
+        }
+    }
+
+    private func rejectCertificate(isSSH: Bool, message: String) -> Int32 {
         failure = (GIT_ECERTIFICATE, isSSH ? GIT_ERROR_SSH : GIT_ERROR_SSL, message)
         return GIT_ECERTIFICATE.rawValue
     }

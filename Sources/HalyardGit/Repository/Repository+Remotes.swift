@@ -10,14 +10,20 @@ extension Repository {
     /// The remote is named "origin" and fetches with ``mirrorRefspec``, so `refs/heads/<branch>` follows the remote's
     /// branch on every ``fetch(remote:credentials:)``, force-pushes included, and branches deleted upstream disappear.
     /// HEAD names the remote's HEAD branch (see ``defaultRemoteBranch()``). `url` may be a local path, `file://`,
-    /// `https://` or `ssh://`. `path` must not exist or be an empty directory; on failure it is removed again.
+    /// `https://` or `ssh://`; `trust` names a private CA for HTTPS and a known_hosts file for SSH (``RemoteTrust``).
+    /// `path` must not exist or be an empty directory; on failure it is removed again.
     ///
     /// ```swift
     /// let mirror = try Repository.cloneMirror(from: "https://github.com/acme/flags.git", to: ".halyard/mirror.git",
     ///                                          credentials: .token(token))
     /// let tip = try mirror.referenceTarget("refs/heads/main")
     /// ```
-    public static func cloneMirror(from url: String, to path: String, credentials: Credentials?) throws(GitError) -> Repository {
+    public static func cloneMirror(
+        from url: String,
+        to path: String,
+        credentials: Credentials?,
+        trust: RemoteTrust = RemoteTrust()
+    ) throws(GitError) -> Repository {
         ensureLibgit2()
         let operation = "clone \(url) into \(path)"
         let fileManager = FileManager.default
@@ -40,7 +46,7 @@ extension Repository {
             var remote: OpaquePointer?
             try check(git_remote_create_with_fetchspec(&remote, repository.pointer, "origin", url, mirrorRefspec), operation)
             git_remote_free(remote)
-            _ = try repository.fetch(remote: "origin", credentials: credentials, operation: operation)
+            _ = try repository.fetch(remote: "origin", credentials: credentials, trust: trust, operation: operation)
             return repository
         } catch {
             if existed {
@@ -59,10 +65,11 @@ extension Repository {
     /// Blocks the calling thread for the whole transfer; call it on a ``GitExecutor``. Credentials are offered at most
     /// ``RemoteCallbacks/maximumAttempts`` times. An untrusted TLS certificate or SSH host key, or rejected credentials,
     /// throw a ``GitError`` that says so (``GitError/isCertificateFailure``, ``GitError/isAuthenticationFailure``).
-    /// For a mirror, HEAD is moved to the remote's HEAD branch if that changed.
+    /// For a mirror, HEAD is moved to the remote's HEAD branch if that changed. `trust` adds a CA file for HTTPS and a
+    /// known_hosts file for SSH (``RemoteTrust``).
     @discardableResult
-    public func fetch(remote: String = "origin", credentials: Credentials? = nil) throws(GitError) -> FetchResult {
-        try fetch(remote: remote, credentials: credentials, operation: nil)
+    public func fetch(remote: String = "origin", credentials: Credentials? = nil, trust: RemoteTrust = RemoteTrust()) throws(GitError) -> FetchResult {
+        try fetch(remote: remote, credentials: credentials, trust: trust, operation: nil)
     }
 
     /// The URL of the remote `name`, nil when there is no such remote.
@@ -77,7 +84,7 @@ extension Repository {
 
     // MARK: - Internal
 
-    private func fetch(remote name: String, credentials: Credentials?, operation: String?) throws(GitError) -> FetchResult {
+    private func fetch(remote name: String, credentials: Credentials?, trust: RemoteTrust, operation: String?) throws(GitError) -> FetchResult {
         var remote: OpaquePointer?
         try check(git_remote_lookup(&remote, pointer, name), operation ?? "fetch from remote '\(name)' into \(displayPath)")
         defer { git_remote_free(remote) }
@@ -87,7 +94,10 @@ extension Repository {
         var options = git_fetch_options()
         try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), operation)
         options.prune = GIT_FETCH_PRUNE
-        let callbacks = RemoteCallbacks(url: url, credentials: credentials)
+        if let caFile = trust.certificateAuthorityFile, url.lowercased().hasPrefix("https://") {
+            try CertificateAuthorities.trust(file: caFile, operation: operation)
+        }
+        let callbacks = RemoteCallbacks(url: url, credentials: credentials, trust: trust)
         callbacks.install(in: &options.callbacks)
         let result = withExtendedLifetime(callbacks) {
             git_remote_fetch(remote, nil, &options, "halyard: fetch")

@@ -52,3 +52,28 @@ func normalizedPrefix(_ prefix: String) -> String {
 func joinPath(_ directory: String, _ name: String) -> String {
     directory.isEmpty ? name : directory + "/" + name
 }
+
+/// What the libgit2 this process linked was built with; the transports depend on it.
+public enum Libgit2 {
+    /// libgit2's version, e.g. "1.5.1".
+    public static var version: String {
+        ensureLibgit2()
+        var major: Int32 = 0
+        var minor: Int32 = 0
+        var revision: Int32 = 0
+        _ = git_libgit2_version(&major, &minor, &revision)
+        return "\(major).\(minor).\(revision)"
+    }
+
+    /// Whether `ssh://` remotes work (libgit2 built with libssh2 or an SSH executable: `GIT_FEATURE_SSH`).
+    public static var supportsSSH: Bool {
+        ensureLibgit2()
+        return git_libgit2_features() & Int32(GIT_FEATURE_SSH.rawValue) != 0
+    }
+
+    /// Whether `https://` remotes work (`GIT_FEATURE_HTTPS`).
+    public static var supportsHTTPS: Bool {
+        ensureLibgit2()
+        return git_libgit2_features() & Int32(GIT_FEATURE_HTTPS.rawValue) != 0
+    }
+}

@@ -16,6 +16,7 @@ actor GitWorker {
     private let source: WatcherConfiguration.Source
     private let dataDirectory: String
     private let credentials: Credentials?
+    private let trust: RemoteTrust
     private let loader: SnapshotLoader
     private var configuredBranch: String?
     private var repository: Repository?
@@ -26,6 +27,7 @@ actor GitWorker {
         self.source = configuration.source
         self.dataDirectory = configuration.dataDirectory
         self.credentials = configuration.credentials
+        self.trust = configuration.trust
         self.loader = SnapshotLoader(flagsDirectory: configuration.flagsDirectory)
         self.configuredBranch = configuration.branch
     }
@@ -51,7 +53,7 @@ actor GitWorker {
             } else {
                 try? FileManager.default.removeItem(atPath: mirrorPath)
                 try? FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-                opened = try Repository.cloneMirror(from: url, to: mirrorPath, credentials: credentials)
+                opened = try Repository.cloneMirror(from: url, to: mirrorPath, credentials: credentials, trust: trust)
             }
         }
         repository = opened
@@ -62,7 +64,7 @@ actor GitWorker {
     func fetch() throws(GitError) {
         let repository = try prepare()
         if case .remote = source {
-            _ = try repository.fetch(remote: "origin", credentials: credentials)
+            _ = try repository.fetch(remote: "origin", credentials: credentials, trust: trust)
         }
     }
 

@@ -24,6 +24,8 @@ public struct WatcherConfiguration: Sendable {
     public var dataDirectory: String
     /// How to authenticate to a remote; nil for none.
     public var credentials: Credentials?
+    /// A private CA for an HTTPS remote and the known_hosts file for an SSH one (`repo.tls.caFile`, `repo.auth.knownHosts`).
+    public var trust: RemoteTrust
     /// The delay after the first failed fetch (jittered down to half of it); it doubles with each further failure.
     public var initialBackoff: Duration
     /// The largest delay between retries of a failing fetch.
@@ -39,7 +41,8 @@ public struct WatcherConfiguration: Sendable {
         dataDirectory: String = ".halyard",
         credentials: Credentials? = nil,
         initialBackoff: Duration = .seconds(1),
-        maxBackoff: Duration = .seconds(300)
+        maxBackoff: Duration = .seconds(300),
+        trust: RemoteTrust = RemoteTrust()
     ) {
         self.source = source
         self.branch = branch
@@ -50,5 +53,6 @@ public struct WatcherConfiguration: Sendable {
         self.credentials = credentials
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
+        self.trust = trust
     }
 }

@@ -17,6 +17,10 @@ struct ServeConfiguration: Sendable {
     var sshPrivateKey: String?
     var sshPublicKey: String?
     var sshPassphrase: String?
+    /// `repo.tls.caFile`: extra CA certificates (PEM) for an HTTPS remote.
+    var tlsCAFile: String?
+    /// `repo.auth.knownHosts`: the known_hosts file an SSH remote's host key must be listed in.
+    var knownHostsFile: String?
     var host = "127.0.0.1"
     var port = 8080
     var publicURL: String?
@@ -39,6 +43,7 @@ struct ServeConfiguration: Sendable {
         "repo.url": .string, "repo.branch": .string, "repo.flagsDir": .string, "repo.pollInterval": .duration,
         "repo.auth.token": .string, "repo.auth.tokenFile": .string, "repo.auth.username": .string,
         "repo.auth.sshKey": .string, "repo.auth.sshPublicKey": .string, "repo.auth.sshPassphrase": .string,
+        "repo.auth.knownHosts": .string, "repo.tls.caFile": .string,
         "http.host": .string, "http.port": .int, "http.publicURL": .string,
         "dataDir": .string,
         "auth.adminToken": .string, "auth.readTokens": .stringArray, "auth.gitHookSecret": .string,
@@ -114,6 +119,8 @@ struct ServeConfiguration: Sendable {
         config.sshPrivateKey = try string("repo.auth.sshKey")
         config.sshPublicKey = try string("repo.auth.sshPublicKey")
         config.sshPassphrase = try string("repo.auth.sshPassphrase")
+        config.tlsCAFile = try readableFile(string("repo.tls.caFile"), key: "repo.tls.caFile")
+        config.knownHostsFile = try readableFile(string("repo.auth.knownHosts"), key: "repo.auth.knownHosts")
         config.host = try string("http.host") ?? config.host
         if let port = reader.int(forKey: "http.port") {
             config.port = port
@@ -182,6 +189,16 @@ struct ServeConfiguration: Sendable {
     }
 
     // MARK: - Checks swift-configuration leaves to us
+
+    /// A file the service reads later (a CA file, a known_hosts file), checked now so that a typo fails at start-up
+    /// with the key's name rather than at the first fetch.
+    private static func readableFile(_ path: String?, key: String) throws -> String? {
+        guard let path else { return nil }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw CLIError("configuration key \(key): cannot read \(path)", exitCode: 2)
+        }
+        return path
+    }
 
     /// Refuses a `repo.url` with a token or password in its user info: it would end up in the mirror's git config, in
     /// libgit2's messages and in logs. The error shows the URL with the secret masked.

@@ -71,7 +71,8 @@ struct ServeRunner {
                 flagsDirectory: settings.flagsDirectory,
                 pollInterval: settings.pollInterval,
                 dataDirectory: settings.dataDirectory,
-                credentials: credentials
+                credentials: credentials,
+                trust: RemoteTrust(certificateAuthorityFile: settings.tlsCAFile, knownHostsFile: settings.knownHostsFile)
             ),
             http: ServiceConfiguration.HTTP(
                 host: settings.host,
