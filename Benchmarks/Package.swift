@@ -50,5 +50,27 @@ let package = Package(
             ],
             path: "DeliveryBench"
         ),
+        .executableTarget(
+            name: "client-bench",
+            dependencies: [
+                .product(name: "HalyardRules", package: "Halyard"),
+                .product(name: "HalyardClient", package: "Halyard"),
+            ],
+            path: "ClientBench"
+        ),
+        .executableTarget(
+            name: "client-propagation-bench",
+            dependencies: [
+                .product(name: "HalyardClient", package: "Halyard"),
+                .product(name: "HalyardClientHummingbird", package: "Halyard"),
+                .product(name: "HalyardSync", package: "Halyard"),
+                .product(name: "HalyardNotify", package: "Halyard"),
+                .product(name: "HalyardService", package: "Halyard"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "ClientPropagationBench"
+        ),
     ]
 )

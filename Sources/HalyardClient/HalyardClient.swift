@@ -207,6 +207,12 @@ public final class HalyardClient: Service, Sendable {
         broadcaster.yield(set.change(from: old))
     }
 
+    /// Swaps in `set` as a fetch would (cache file, ``changes``), for benchmarks that apply flag sets without a server.
+    @_spi(Benchmarks)
+    public func install(_ set: FlagSet) {
+        apply(set)
+    }
+
     private var hasSucceeded: Bool { lastSync.withLock { $0 != nil } }
 
     /// Fetches with backoff until one fetch succeeds (webhook mode: later fetches are triggered by refresh calls).

@@ -22,9 +22,8 @@ public final class FlagSet: Sendable {
     public let sortedIDs: [String]
     /// The response body the set was decoded from, kept for the cache file.
     let body: [UInt8]
-    /// The flags again, each in a box: a lookup then copies one reference instead of a whole ``Flag`` (whose
-    /// reference-counted fields would otherwise be retained and released on every evaluation, by every thread).
-    let boxes: [String: FlagBox]
+    /// The flags again, read in place by the evaluation path without reference counting (``FlagLookup``).
+    let lookup: FlagLookup
 
     init(environment: String, commit: String, digest: String, flags: [String: Flag], body: [UInt8]) {
         self.environment = environment
@@ -33,7 +32,11 @@ public final class FlagSet: Sendable {
         self.flags = flags
         self.sortedIDs = flags.keys.sorted()
         self.body = body
-        self.boxes = flags.mapValues(FlagBox.init)
+        self.lookup = FlagLookup(flags, order: sortedIDs)
+    }
+
+    deinit {
+        lookup.deallocate()
     }
 
     /// The `If-None-Match` value that asks Halyard whether this set is still current.
@@ -106,17 +109,6 @@ public final class FlagSet: Sendable {
     }
 }
 
-/// One flag, boxed for the evaluation path (``FlagSet/boxes``).
-@usableFromInline
-final class FlagBox: Sendable {
-    @usableFromInline
-    let flag: Flag
-
-    init(_ flag: Flag) {
-        self.flag = flag
-    }
-}
-
 /// What one new flag set changed, as ``HalyardClient/changes`` delivers it.
 public struct FlagChange: Sendable, Equatable {
     /// The environment.
@@ -144,4 +136,13 @@ public struct FlagChange: Sendable, Equatable {
 
     /// Every flag id the change concerns, sorted.
     public var flagIDs: [String] { (added + removed + changed).sorted() }
+}
+
+extension FlagSet {
+    /// Decodes a flags body as `GET /v1/environments/{env}/flags` serves it, for benchmarks that build a client's
+    /// flags without a server.
+    @_spi(Benchmarks)
+    public static func decoding(_ body: [UInt8], source: String) throws(HalyardClientError) -> FlagSet {
+        try decode(body, source: source)
+    }
 }

@@ -14,37 +14,35 @@ extension HalyardClient {
     /// ```swift
     /// let on = client.bool("new-checkout", default: false, context: ["userId": "u-42"])
     /// ```
-    @inlinable
     public func bool(_ id: String, default defaultValue: Bool, context: EvaluationContext = [:]) -> Bool {
-        guard let box = box(id) else { return defaultValue }
-        let resolution = box.flag.resolve(context)
-        if !box.flag.isTyped { return box.flag.bool(of: resolution) }
-        if case .bool(let value) = box.flag.value(of: resolution) { return value }
-        return defaultValue
+        cell.withCurrent(ifNone: defaultValue) { set in
+            set.lookup.withFlag(id, ifMissing: defaultValue) { box in
+                let resolution = box.flag.resolve(context)
+                if !box.flag.isTyped { return box.flag.bool(of: resolution) }
+                if case .bool(let value) = box.flag.value(of: resolution) { return value }
+                return defaultValue
+            }
+        }
     }
 
     /// The value of a string flag for `context`, or `defaultValue`.
     public func string(_ id: String, default defaultValue: String, context: EvaluationContext = [:]) -> String {
-        guard let flag = flag(id), case .string(let value) = flag.evaluate(context).value else { return defaultValue }
-        return value
+        value(id, defaultValue, context, ValueConversion.string)
     }
 
     /// The value of a number flag for `context` when it is a whole number that fits an `Int`, or `defaultValue`.
     public func int(_ id: String, default defaultValue: Int, context: EvaluationContext = [:]) -> Int {
-        guard let flag = flag(id), let value = ValueConversion.int(flag.evaluate(context).value) else { return defaultValue }
-        return value
+        value(id, defaultValue, context, ValueConversion.int)
     }
 
     /// The value of a number flag for `context`, or `defaultValue`.
     public func double(_ id: String, default defaultValue: Double, context: EvaluationContext = [:]) -> Double {
-        guard let flag = flag(id), let value = ValueConversion.double(flag.evaluate(context).value) else { return defaultValue }
-        return value
+        value(id, defaultValue, context, ValueConversion.double)
     }
 
     /// The value of an object flag (a JSON object or array) for `context`, or `defaultValue`.
     public func object(_ id: String, default defaultValue: JSONValue, context: EvaluationContext = [:]) -> JSONValue {
-        guard let flag = flag(id), let value = ValueConversion.object(flag.evaluate(context).value) else { return defaultValue }
-        return value
+        value(id, defaultValue, context, ValueConversion.object)
     }
 
     /// ``bool(_:default:context:)`` with the variant, the reason and, when the default was served, the error code.
@@ -92,27 +90,26 @@ extension HalyardClient {
         return all
     }
 
-    /// The flag with `id` in the flag set held now.
-    func flag(_ id: String) -> Flag? {
-        cell.value?.boxes[id]?.flag
-    }
-
-    /// The boxed flag with `id` in the flag set held now: the lookup of ``bool(_:default:context:)``, which copies one
-    /// reference rather than a whole ``Flag``.
-    @usableFromInline
-    func box(_ id: String) -> FlagBox? {
-        cell.value?.boxes[id]
+    /// The value of flag `id` for `context` converted by `convert`, or `defaultValue`; the flag is read in place.
+    private func value<Value: Sendable>(_ id: String, _ defaultValue: Value, _ context: EvaluationContext, _ convert: (JSONValue) -> Value?) -> Value {
+        cell.withCurrent(ifNone: defaultValue) { set in
+            set.lookup.withFlag(id, ifMissing: defaultValue) { box in
+                convert(box.flag.value(of: box.flag.resolve(context))) ?? defaultValue
+            }
+        }
     }
 
     private func details<Value: Sendable>(
         _ id: String, _ defaultValue: Value, _ context: EvaluationContext, _ convert: (JSONValue) -> Value?
     ) -> FlagDetails<Value> {
-        guard let set = cell.value else { return .failure(id, defaultValue, .providerNotReady) }
-        guard let box = set.boxes[id] else { return .failure(id, defaultValue, .flagNotFound) }
-        let evaluation = box.flag.evaluate(context)
-        guard let value = convert(evaluation.value) else { return .failure(id, defaultValue, .typeMismatch) }
-        return FlagDetails(
-            flagID: id, value: value, variant: evaluation.variant, reason: FlagReason(evaluation.reason), errorCode: nil,
-            matchedGroup: evaluation.matchedGroup)
+        cell.withCurrent(ifNone: .failure(id, defaultValue, .providerNotReady)) { set in
+            set.lookup.withFlag(id, ifMissing: .failure(id, defaultValue, .flagNotFound)) { box in
+                let evaluation = box.flag.evaluate(context)
+                guard let value = convert(evaluation.value) else { return .failure(id, defaultValue, .typeMismatch) }
+                return FlagDetails(
+                    flagID: id, value: value, variant: evaluation.variant, reason: FlagReason(evaluation.reason), errorCode: nil,
+                    matchedGroup: evaluation.matchedGroup)
+            }
+        }
     }
 }

@@ -4,30 +4,121 @@
 //
 //===----------------------------------------------------------------------===//
 
+import NIOCore
 import Synchronization
 
-/// The client's current flag set, replaced whole.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The client's current flag set, replaced whole, and read by evaluations without contention.
 ///
-/// Evaluations read the reference under a `Mutex` held only for the copy of one pointer, so a reader never waits for
-/// a fetch, a decode or a cache write: those happen before ``replace(_:)`` and outside the lock.
-final class FlagSetCell: Sendable {
-    private let current: Mutex<FlagSet?>
+/// A single `Mutex<FlagSet?>` read by every evaluation makes threads fight over two cache lines: the mutex word and
+/// the flag set's reference count, which every copy of the reference increments and decrements atomically. So the
+/// cell keeps one strong reference (``value``, for everything but evaluation) and, for evaluation, a few reader
+/// slots, each a mutex on its own cache line holding an unretained reference to the same set. A thread always uses
+/// the slot of its own number (``ReaderSlot``), so two threads take different, uncontended locks, and
+/// ``withCurrent(ifNone:_:)`` lends the set to its body without retaining it.
+///
+/// ``replace(_:)`` holds every slot's lock at once while it points them at the new set, and drops the old set only
+/// after releasing them: an evaluation sees the old set or the new one, never a mixture, and once any thread has seen
+/// the new set no thread sees the old one again. A fetch, a decode or a cache write happens before and outside.
+final class FlagSetCell: @unchecked Sendable {  // the slots are reached only through their mutexes
+    private typealias Slot = Mutex<Unmanaged<FlagSet>?>
+
+    /// Bytes between slots: two cache lines, so that adjacent-line prefetching does not couple them either.
+    private static let slotStride = 128
+    private let owner: Mutex<FlagSet?>
+    private let slotMask: Int
+    private let slots: UnsafeMutableRawPointer
 
     init(_ initial: FlagSet?) {
-        current = Mutex(initial)
+        precondition(MemoryLayout<Slot>.stride <= Self.slotStride)
+        owner = Mutex(initial)
+        var count = 4
+        while count < System.coreCount * 2 { count *= 2 }
+        slotMask = count - 1
+        slots = .allocate(byteCount: count * Self.slotStride, alignment: Self.slotStride)
+        for index in 0..<count {
+            (slots + index * Self.slotStride).bindMemory(to: Slot.self, capacity: 1)
+                .initialize(to: Slot(initial.map { Unmanaged.passUnretained($0) }))
+        }
     }
 
-    /// The flag set now, or `nil` before the first one.
+    deinit {
+        for index in 0...slotMask {
+            slot(index).deinitialize(count: 1)
+        }
+        slots.deallocate()
+    }
+
     @inline(__always)
-    var value: FlagSet? { current.withLock { $0 } }
+    private func slot(_ index: Int) -> UnsafeMutablePointer<Slot> {
+        (slots + (index & slotMask) * Self.slotStride).assumingMemoryBound(to: Slot.self)
+    }
+
+    /// The flag set now, or `nil` before the first one; a strong reference, for everything but the evaluation path.
+    var value: FlagSet? { owner.withLock { $0 } }
+
+    /// Runs `body` with the flag set now, lent without retaining it; `ifNone` before the first set.
+    ///
+    /// The body runs under this thread's slot lock: keep it short and do not keep the set or pointers into it.
+    @inline(__always)
+    func withCurrent<Result: Sendable>(ifNone: Result, _ body: (FlagSet) -> Result) -> Result {
+        slot(ReaderSlot.current).pointee.withLock { set in
+            guard let set else { return ifNone }
+            return set._withUnsafeGuaranteedRef(body)
+        }
+    }
 
     /// Swaps in `set` and returns the one it replaces.
     func replace(_ set: FlagSet) -> FlagSet? {
-        current.withLock { current in
-            let old = current
-            current = set
+        owner.withLock { owner in
+            let old = owner
+            owner = set
+            pointSlots(from: 0, to: Unmanaged.passUnretained(set))
+            // `old` stays alive until the caller drops it, after every slot has let go of it.
             return old
         }
+    }
+
+    /// Takes the locks of slot `index` and of every later one, and points them all at `set` while holding all of them.
+    private func pointSlots(from index: Int, to set: Unmanaged<FlagSet>) {
+        guard index <= slotMask else { return }
+        slot(index).pointee.withLock { current in
+            current = set
+            pointSlots(from: index + 1, to: set)
+        }
+    }
+}
+
+/// A small number per thread, given out in order on a thread's first evaluation, that picks its ``FlagSetCell`` slot.
+enum ReaderSlot {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key, nil)
+        precondition(status == 0, "pthread_key_create failed: \(status)")
+        return key
+    }()
+    private static let next = Atomic<Int>(0)
+
+    /// This thread's number.
+    static var current: Int {
+        @inline(__always) get {
+            if let number = pthread_getspecific(key) { return Int(bitPattern: number) }
+            return assign()
+        }
+    }
+
+    @inline(never)
+    private static func assign() -> Int {
+        let number = next.wrappingAdd(1, ordering: .relaxed).newValue
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: number))
+        return number
     }
 }
 
