@@ -246,8 +246,11 @@ struct ConsoleTests {
                 #expect(value == String(decoding: expectedValue, as: UTF8.self), "\(flag) \(context)")
                 #expect(Self.capture(#"data-test="try-variant">(.*?)</dd>"#, in: result) == expected["variant"] as? String, "\(flag) \(context)")
                 #expect(Self.capture(#"data-test="try-reason">(.*?)</dd>"#, in: result) == expected["reason"] as? String, "\(flag) \(context)")
-                let group = Self.capture(#"data-test="try-group">(.*?)</dd>"#, in: result)
-                #expect(group == (["TARGETING_MATCH", "SPLIT"].contains(expected["reason"] as? String) ? "1" : ""), "\(flag) \(context)")
+                // The group that decided, numbered from 1 as `halyard eval --explain` does; empty when none did.
+                let group = Self.capture(#"data-test="try-group">(.*?)</dd>"#, in: result) ?? "?"
+                let decided = ["TARGETING_MATCH", "SPLIT"].contains(expected["reason"] as? String)
+                #expect(decided ? Int(group) != nil : group.isEmpty, "\(flag) \(context)")
+                if flag == "rollout" { #expect(group == (context.contains("enterprise") ? "1" : decided ? "2" : ""), "\(context)") }
             }
             // A bad context is an error on the page, not a 5xx.
             let bad = try await client.execute(

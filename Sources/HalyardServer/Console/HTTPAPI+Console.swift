@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import HTTPTypes
+import HalyardNotify
 import HalyardRules
 import HalyardSync
 import Hummingbird
@@ -273,7 +274,7 @@ extension HTTPAPI {
             if let error = trial.error { data["tryError"] = error }
         }
         if let repositoryBrowser {
-            do {
+            do throws(BrowseError) {
                 let items = try await repositoryBrowser.history(environment: environment.name, flag: id, from: state.commit, limit: 50)
                 data["history"] = items.map { item -> [String: Any] in
                     let entry = item.entry
@@ -307,7 +308,7 @@ extension HTTPAPI {
         }
         let text = form["context"] ?? ""
         var trial = Trial(contextText: text)
-        do {
+        do throws(APIError) {
             if let state = store.current, let flag = state.snapshot.environments[context.parameters.get("env") ?? ""]?.flag(context.parameters.get("id") ?? "") {
                 trial.result = try Self.evaluateForConsole(flag, contextText: text, limits: configuration.limits)
             }
@@ -376,7 +377,7 @@ extension HTTPAPI {
         var status = HTTPResponse.Status.ok
         if let to, !to.isEmpty {
             if let repositoryBrowser {
-                do {
+                do throws(BrowseError) {
                     let report = try await repositoryBrowser.diff(from: from ?? "", to: to)
                     data["report"] = Self.reportData(report)
                 } catch {
@@ -434,12 +435,15 @@ extension HTTPAPI {
         let subscriptions = try await notify { try await self.database.subscriptions() }
         var items: [[String: Any]] = []
         for subscription in subscriptions {
-            let pending = try await notify { try await self.database.pendingMessages(subscriptionID: subscription.id) }.count
+            var pending: Int?
+            if let outbox = self.database as? any OutboxStore {
+                pending = try await notify { try await outbox.pendingMessages(subscriptionID: subscription.id) }.count
+            }
             let deliveries = try await notify { try await self.database.deliveries(subscriptionID: subscription.id, limit: 10) }
             items.append([
                 "id": subscription.id, "url": subscription.url, "environments": subscription.environments.joined(separator: ", "),
                 "state": subscription.disabled ? "disabled" : "active", "stateClass": subscription.disabled ? "bad" : "good",
-                "isStatic": subscription.isStatic, "pending": pending, "plural": Self.plural(pending),
+                "isStatic": subscription.isStatic, "pending": pending.map(String.init) ?? "unknown", "plural": Self.plural(pending ?? 0),
                 "hasDeliveries": !deliveries.isEmpty,
                 "deliveries": deliveries.map { attempt -> [String: Any] in
                     var item: [String: Any] = [
