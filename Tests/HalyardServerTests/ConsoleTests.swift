@@ -7,9 +7,12 @@
 import Foundation
 import HTTPTypes
 import HalyardServer
+import HalyardService
+import HalyardSync
 import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Testing
 
@@ -405,6 +408,36 @@ struct ConsoleTests {
             try await client.execute(uri: "/v1/environments/production/flags", method: .get) { response in
                 #expect(response.status == .ok)
             }
+        }
+    }
+
+    @Test func testCookiesAreSecureBehindAnHTTPSPublicURL() async throws {
+        let repository = try GitRepository()
+        try Self.seed(repository)
+        try repository.commit("initial flags")
+        var logger = Logger(label: "halyard-console-tests")
+        logger.logLevel = .critical
+        let service = try HalyardService(
+            configuration: ServiceConfiguration(
+                repository: WatcherConfiguration(source: .local(path: repository.path), branch: "main"),
+                http: ServiceConfiguration.HTTP(publicURL: "https://flags.example.com", auth: ServiceConfiguration.Auth(readTokens: ["reader-1"])),
+                notify: ServiceConfiguration.Notify(delivers: false),
+                dataDirectory: try TemporaryDirectory.make(prefix: "halyard-console-data"),
+                logLevel: .critical
+            ),
+            logger: logger
+        )
+        try await Application(router: service.api.makeRouter(), logger: logger).test(.router) { client in
+            let login = try await client.execute(uri: "/ui/login", method: .get)
+            let cookie = try #require(Self.cookies(login)["halyard_csrf"])
+            #expect(cookie.header.hasSuffix("; Path=/ui; HttpOnly; SameSite=Strict; Secure"))
+            let csrf = try #require(Self.capture(#"name="csrf" value="([0-9a-f]{64})""#, in: login.text))
+            var headers = Self.formHeaders
+            headers[.cookie] = "halyard_csrf=\(csrf)"
+            let reader = try await client.execute(
+                uri: "/ui/login", method: .post, headers: headers, body: Self.form([("csrf", csrf), ("token", "reader-1")])
+            )
+            #expect(Self.cookies(reader)["halyard_session"]?.header.contains("; Secure") == true)
         }
     }
 

@@ -134,7 +134,7 @@ enum ConsoleTemplates {
         {{#environments}}<article class="card{{#current}} current{{/current}}" data-test="flag-env" data-env="{{name}}">
         <h3><a href="{{href}}">{{name}}</a> <span class="label {{stateClass}}">{{state}}</span></h3>
         {{#present}}<p class="summary">{{#summary}}{{> inline}}{{/summary}}</p>
-        <ol class="rules" data-test="rules">{{#rules}}<li>{{> inline}}</li>{{/rules}}</ol>{{/present}}
+        <ul class="rules" data-test="rules">{{#rules}}<li>{{> inline}}</li>{{/rules}}</ul>{{/present}}
         {{^present}}<p>Not defined in this environment.</p>{{/present}}
         </article>
         {{/environments}}
@@ -181,7 +181,7 @@ enum ConsoleTemplates {
         {{#report}}<section data-test="diff">
         <h2>Flag changes <code class="sha" title="{{fromFull}}">{{fromShort}}</code> → <code class="sha" title="{{toFull}}">{{toShort}}</code></h2>
         <p>{{#intro}}{{> inline}}{{/intro}}</p>
-        {{#sections}}<h3>{{environment}}{{#warn}} <span class="label bad">production</span>{{/warn}}</h3>
+        {{#sections}}<h3>{{environment}}{{#warn}} <span class="label bad">⚠ changes production</span>{{/warn}}</h3>
         <table>
         <thead><tr><th>flag</th><th>change</th><th>what a reviewer should know</th></tr></thead>
         <tbody>
