@@ -29,6 +29,7 @@ enum ConsoleTemplates {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · Halyard</title>
+        <link rel="icon" href="/ui/static/favicon.svg" type="image/svg+xml">
         <link rel="stylesheet" href="/ui/static/console.css">
         <script src="/ui/static/console.js" defer></script>
         </head>

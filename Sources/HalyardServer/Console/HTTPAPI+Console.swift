@@ -22,6 +22,9 @@ extension HTTPAPI {
         routes.get("/ui/static/console.js") { _, _ in
             ConsoleRenderer.asset(ConsoleAssets.script, contentType: "text/javascript; charset=utf-8")
         }
+        routes.get("/ui/static/favicon.svg") { _, _ in
+            ConsoleRenderer.asset(ConsoleAssets.favicon, contentType: "image/svg+xml")
+        }
         routes.get("/ui/login") { request, _ in
             let visitor = self.consoleVisitor(request)
             return self.loginPage(request, visitor: visitor, next: request.uri.queryParameters["next"].map(String.init))
@@ -114,7 +117,11 @@ extension HTTPAPI {
     /// The served state, or a 503 page.
     private func consoleState() throws(ConsolePageError) -> ServedState {
         guard let state = store.current else {
-            throw ConsolePageError(status: .serviceUnavailable, heading: "Not ready", message: "no flags loaded yet: the first commit has not been applied")
+            throw ConsolePageError(
+                status: .serviceUnavailable,
+                heading: "Not ready",
+                message: "no flags loaded yet: the first commit has not been applied"
+            )
         }
         return state
     }
@@ -212,10 +219,11 @@ extension HTTPAPI {
             item.merge(Self.stateData(flag)) { $1 }
             if !flag.description.isEmpty { item["description"] = flag.description }
             if let entry = lastChanges[id] {
-                item["lastChange"] = [
-                    "commit": entry.commit, "short": ConsoleText.short(entry.commit), "author": entry.author, "subject": entry.subject,
-                    "date": ConsoleText.date(entry.date) ?? "", "change": entry.change.rawValue,
-                ] as [String: Any]
+                item["lastChange"] =
+                    [
+                        "commit": entry.commit, "short": ConsoleText.short(entry.commit), "author": entry.author, "subject": entry.subject,
+                        "date": ConsoleText.date(entry.date) ?? "", "change": entry.change.rawValue,
+                    ] as [String: Any]
             }
             return item
         }
@@ -290,7 +298,13 @@ extension HTTPAPI {
         } else {
             data["historyError"] = "history is not available in this server"
         }
-        return ConsolePage(template: "flag", page: "flag", title: "\(id) in \(environment.name)", data: data, status: trial?.error == nil ? .ok : .badRequest)
+        return ConsolePage(
+            template: "flag",
+            page: "flag",
+            title: "\(id) in \(environment.name)",
+            data: data,
+            status: trial?.error == nil ? .ok : .badRequest
+        )
     }
 
     /// `POST /ui/environments/{env}/flags/{id}/evaluate`: the flag page with the answer for a context.
@@ -304,12 +318,22 @@ extension HTTPAPI {
         let body = try await collectContextBody(request)
         let form = ConsoleText.formFields(String(buffer: body))
         guard consoleCSRFIsValid(request, visitor: visitor, form: form) else {
-            return errorPage(ConsolePageError(status: .forbidden, heading: "Forbidden", message: "the form's CSRF token is missing or wrong: reload the page and try again"), visitor: visitor, request: request)
+            return errorPage(
+                ConsolePageError(
+                    status: .forbidden,
+                    heading: "Forbidden",
+                    message: "the form's CSRF token is missing or wrong: reload the page and try again"
+                ),
+                visitor: visitor,
+                request: request
+            )
         }
         let text = form["context"] ?? ""
         var trial = Trial(contextText: text)
         do throws(APIError) {
-            if let state = store.current, let flag = state.snapshot.environments[context.parameters.get("env") ?? ""]?.flag(context.parameters.get("id") ?? "") {
+            if let state = store.current,
+                let flag = state.snapshot.environments[context.parameters.get("env") ?? ""]?.flag(context.parameters.get("id") ?? "")
+            {
                 trial.result = try Self.evaluateForConsole(flag, contextText: text, limits: configuration.limits)
             }
         } catch {
@@ -422,13 +446,21 @@ extension HTTPAPI {
     private func subscriptionsPage(_ request: Request) async throws -> Response {
         let visitor = consoleVisitor(request)
         guard adminToken != nil else {
-            return errorPage(ConsolePageError(status: .forbidden, heading: "Forbidden", message: "admin pages are disabled: set auth.adminToken"), visitor: visitor, request: request)
+            return errorPage(
+                ConsolePageError(status: .forbidden, heading: "Forbidden", message: "admin pages are disabled: set auth.adminToken"),
+                visitor: visitor,
+                request: request
+            )
         }
         switch visitor.role {
         case nil:
             return consoleLoginRedirect(request)
         case .read?:
-            return errorPage(ConsolePageError(status: .forbidden, heading: "Forbidden", message: "this page needs the admin token: log in with it"), visitor: visitor, request: request)
+            return errorPage(
+                ConsolePageError(status: .forbidden, heading: "Forbidden", message: "this page needs the admin token: log in with it"),
+                visitor: visitor,
+                request: request
+            )
         case .admin?:
             break
         }
@@ -502,7 +534,15 @@ extension HTTPAPI {
         let visitor = consoleVisitor(request)
         let form = ConsoleText.formFields(String(buffer: try await collectBody(request, limit: 16 << 10)))
         guard consoleCSRFIsValid(request, visitor: visitor, form: form) else {
-            return errorPage(ConsolePageError(status: .forbidden, heading: "Forbidden", message: "the form's CSRF token is missing or wrong: reload the page and try again"), visitor: visitor, request: request)
+            return errorPage(
+                ConsolePageError(
+                    status: .forbidden,
+                    heading: "Forbidden",
+                    message: "the form's CSRF token is missing or wrong: reload the page and try again"
+                ),
+                visitor: visitor,
+                request: request
+            )
         }
         if let session = visitor.session { consoleSessions.end(id: session.id) }
         return ConsoleRenderer.redirect(

@@ -60,7 +60,13 @@ public actor RepositoryBrowser {
     /// The commit with this full hex id, or nil when the repository does not have it.
     public func commit(_ hex: String) -> CommitSummary? {
         guard let repository = open(), let id = ObjectID(hex: hex), let commit = try? repository.commit(id) else { return nil }
-        return CommitSummary(commit: id.hex, author: commit.author.name, email: commit.author.email, date: commit.author.time, subject: commit.subject)
+        return CommitSummary(
+            commit: id.hex,
+            author: commit.author.name,
+            email: commit.author.email,
+            date: commit.author.time,
+            subject: commit.subject
+        )
     }
 
     /// The history of one flag from `tip`, newest first, metadata-only changes included.
