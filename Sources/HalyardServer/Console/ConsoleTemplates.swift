@@ -224,6 +224,7 @@ enum ConsoleTemplates {
         <form method="post" action="/ui/login" data-test="login-form" class="login">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <input type="hidden" name="next" value="{{next}}">
+        <input type="text" name="username" value="halyard" autocomplete="username" hidden>
         <label for="token">Token (a read token, or the admin token)</label>
         <input id="token" name="token" type="password" autocomplete="current-password" required>
         <button type="submit" data-test="login-submit">Log in</button>
