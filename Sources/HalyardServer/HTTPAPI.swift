@@ -12,7 +12,8 @@ import Logging
 import NIOCore
 import Prometheus
 
-/// The HTTP API of `halyard serve` (DESIGN §6): flags, evaluation, SSE, status, refresh triggers and subscriptions.
+/// The HTTP API of `halyard serve` (DESIGN §6): flags, evaluation, SSE, status, refresh triggers and subscriptions,
+/// and the web console under `/ui` (DESIGN §12).
 ///
 /// It reads what the watcher produced (the ``FlagStore``) and asks for more through two closures, `refresh` and
 /// `changesSince`, rather than holding the ``FlagWatcher`` itself: the `serve` command passes the watcher's methods,
@@ -61,6 +62,10 @@ public struct HTTPAPI: Sendable {
     let adminToken: String?
     /// The git hook secret, `nil` when unset or empty.
     let gitHookSecret: String?
+    /// What the console reads from git (commits, history, diffs); `nil` leaves those parts of its pages out.
+    let repositoryBrowser: RepositoryBrowser?
+    /// The console's logged-in sessions.
+    let consoleSessions = ConsoleSessions()
 
     /// Creates the API over closures for the watcher's two entry points.
     ///
@@ -73,6 +78,7 @@ public struct HTTPAPI: Sendable {
     ///   - events: The hub that the watcher publishes to; SSE clients subscribe there.
     ///   - metricsRegistry: The registry that `/metrics` shows and that the HTTP metrics are created in.
     ///   - logger: For unexpected errors only; requests are not logged.
+    ///   - repositoryBrowser: What the console reads from git; without it the console shows no history or diffs.
     public init(
         configuration: HTTPAPIConfiguration,
         store: FlagStore,
@@ -81,9 +87,11 @@ public struct HTTPAPI: Sendable {
         database: any SubscriptionStore,
         events: EventHub,
         metricsRegistry: PrometheusCollectorRegistry,
-        logger: Logger
+        logger: Logger,
+        repositoryBrowser: RepositoryBrowser? = nil
     ) {
         self.configuration = configuration
+        self.repositoryBrowser = repositoryBrowser
         self.store = store
         self.refresh = refresh
         self.changesSince = changesSince
@@ -102,7 +110,8 @@ public struct HTTPAPI: Sendable {
         self.gitHookSecret = configuration.gitHookSecret.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Creates the API over a running ``FlagWatcher``.
+    /// Creates the API over a running ``FlagWatcher``; pass a ``RepositoryBrowser`` over the same repository for the
+    /// console's history and diffs.
     public init(
         configuration: HTTPAPIConfiguration,
         store: FlagStore,
@@ -110,7 +119,8 @@ public struct HTTPAPI: Sendable {
         database: any SubscriptionStore,
         events: EventHub,
         metricsRegistry: PrometheusCollectorRegistry,
-        logger: Logger
+        logger: Logger,
+        repositoryBrowser: RepositoryBrowser? = nil
     ) {
         self.init(
             configuration: configuration,
@@ -120,7 +130,8 @@ public struct HTTPAPI: Sendable {
             database: database,
             events: events,
             metricsRegistry: metricsRegistry,
-            logger: logger
+            logger: logger,
+            repositoryBrowser: repositoryBrowser
         )
     }
 
@@ -137,6 +148,7 @@ public struct HTTPAPI: Sendable {
         addSubscriptionRoutes(to: &routes)
         addOFREPRoutes(to: &routes)
         addOpenAPIRoutes(to: &routes)
+        if configuration.console.enabled { addConsoleRoutes(to: &routes) }
         routes.finish()
         return router
     }

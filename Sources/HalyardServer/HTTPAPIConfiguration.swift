@@ -30,6 +30,8 @@ public struct HTTPAPIConfiguration: Sendable {
     public var subscriptionPolicy: SubscriptionPolicy
     /// The `Server` response header, if any.
     public var serverName: String?
+    /// The web console under `/ui` (`ui.enabled`).
+    public var console = ConsoleConfiguration()
 
     /// Creates a configuration; every parameter has the default of DESIGN §8.
     public init(

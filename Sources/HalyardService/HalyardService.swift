@@ -156,18 +156,23 @@ public final class HalyardService: Service, Sendable {
         self.watcher = watcher
 
         let http = configuration.http
+        var apiConfiguration = HTTPAPIConfiguration(
+            host: http.host,
+            port: http.port,
+            adminToken: http.auth.adminToken,
+            readTokens: http.auth.readTokens,
+            gitHookSecret: http.auth.gitHookSecret,
+            limits: http.limits,
+            sseKeepAlive: http.sseKeepAlive,
+            subscriptionPolicy: SubscriptionPolicy(allowedHosts: configuration.notify.allowedHosts),
+            serverName: http.serverName
+        )
+        apiConfiguration.console = ConsoleConfiguration(
+            enabled: http.uiEnabled,
+            secureCookies: http.publicURL?.lowercased().hasPrefix("https://") ?? false
+        )
         self.api = HTTPAPI(
-            configuration: HTTPAPIConfiguration(
-                host: http.host,
-                port: http.port,
-                adminToken: http.auth.adminToken,
-                readTokens: http.auth.readTokens,
-                gitHookSecret: http.auth.gitHookSecret,
-                limits: http.limits,
-                sseKeepAlive: http.sseKeepAlive,
-                subscriptionPolicy: SubscriptionPolicy(allowedHosts: configuration.notify.allowedHosts),
-                serverName: http.serverName
-            ),
+            configuration: apiConfiguration,
             store: store,
             refresh: {
                 onRefreshRequest?()
@@ -177,7 +182,8 @@ public final class HalyardService: Service, Sendable {
             database: database,
             events: events,
             metricsRegistry: metricsRegistry,
-            logger: logger
+            logger: logger,
+            repositoryBrowser: RepositoryBrowser(configuration: repository)
         )
     }
 

@@ -63,6 +63,8 @@ public struct ServiceConfiguration: Sendable {
         public var sseKeepAlive: Duration
         /// The `Server` response header, if any.
         public var serverName: String?
+        /// Whether the web console is served under `/ui` (`ui.enabled`, DESIGN §12); on by default.
+        public var uiEnabled = true
 
         /// Creates the HTTP settings; every parameter has the default of DESIGN §8.
         public init(

@@ -78,36 +78,38 @@ struct ServerFixture {
         registry = PrometheusCollectorRegistry()
         let counter = CallCounter()
         refreshes = counter
-        service = try HalyardService(
-            configuration: ServiceConfiguration(
-                repository: WatcherConfiguration(
-                    source: .local(path: repository.path),
-                    branch: "main",
-                    localPollInterval: localPollInterval
-                ),
-                http: ServiceConfiguration.HTTP(
-                    host: configuration.host,
-                    port: configuration.port,
-                    // The router tests never bind a socket, so the webhooks' `flagsUrl` names a fixed address.
-                    publicURL: "http://127.0.0.1:8080",
-                    auth: ServiceConfiguration.Auth(
-                        adminToken: configuration.adminToken,
-                        readTokens: configuration.readTokens,
-                        gitHookSecret: configuration.gitHookSecret
-                    ),
-                    limits: configuration.limits,
-                    sseKeepAlive: configuration.sseKeepAlive,
-                    serverName: configuration.serverName
-                ),
-                // The receivers listen on loopback.
-                notify: ServiceConfiguration.Notify(
-                    delivers: webhookClient != nil,
-                    allowPrivateNetworks: true,
-                    allowedHosts: configuration.subscriptionPolicy.allowedHosts
-                ),
-                dataDirectory: dataDirectory,
-                logLevel: .critical
+        var serviceConfiguration = ServiceConfiguration(
+            repository: WatcherConfiguration(
+                source: .local(path: repository.path),
+                branch: "main",
+                localPollInterval: localPollInterval
             ),
+            http: ServiceConfiguration.HTTP(
+                host: configuration.host,
+                port: configuration.port,
+                // The router tests never bind a socket, so the webhooks' `flagsUrl` names a fixed address.
+                publicURL: "http://127.0.0.1:8080",
+                auth: ServiceConfiguration.Auth(
+                    adminToken: configuration.adminToken,
+                    readTokens: configuration.readTokens,
+                    gitHookSecret: configuration.gitHookSecret
+                ),
+                limits: configuration.limits,
+                sseKeepAlive: configuration.sseKeepAlive,
+                serverName: configuration.serverName
+            ),
+            // The receivers listen on loopback.
+            notify: ServiceConfiguration.Notify(
+                delivers: webhookClient != nil,
+                allowPrivateNetworks: true,
+                allowedHosts: configuration.subscriptionPolicy.allowedHosts
+            ),
+            dataDirectory: dataDirectory,
+            logLevel: .critical
+        )
+        serviceConfiguration.http.uiEnabled = configuration.console.enabled
+        service = try HalyardService(
+            configuration: serviceConfiguration,
             logger: logger,
             metricsRegistry: registry,
             webhookClient: webhookClient,

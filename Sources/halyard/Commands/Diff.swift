@@ -56,25 +56,11 @@ struct Diff: ParsableCommand {
     }
 
     /// Environment names with production first, then the others in order.
-    static func ordered(_ names: some Sequence<String>) -> [String] {
-        names.sorted { lhs, rhs in
-            if (lhs == "production") != (rhs == "production") { return lhs == "production" }
-            return lhs < rhs
-        }
-    }
+    static func ordered(_ names: some Sequence<String>) -> [String] { DiffReport.ordered(names) }
 
     /// What a reviewer should know about one flag of one environment's change set, from ``ChangeDescription``.
     static func notes(_ id: String, _ kind: EnvironmentChangeSet.Kind, environment: String, old: Snapshot, new: Snapshot) -> [String] {
-        let before = old.environments[environment]?.flag(id)
-        let after = new.environments[environment]?.flag(id)
-        switch kind {
-        case .added: return after.map { [ChangeDescription.added($0)] } ?? []
-        case .removed: return [ChangeDescription.removed(before)]
-        case .changed:
-            guard let before, let after else { return [] }
-            return ChangeDescription.changed(from: before, to: after)
-        case .metadata: return [ChangeDescription.metadataOnly]
-        }
+        DiffReport.notes(id, kind, environment: environment, old: old, new: new)
     }
 
     /// `{"from", "to", "environments": {name: {"added", "removed", "changed", "metadataChanged", "notes"}}}`, where
@@ -132,39 +118,9 @@ struct Diff: ParsableCommand {
         return out
     }
 
+    /// The Markdown pull-request comment, rendered by ``DiffReport`` (the console shows the same report as HTML).
     static func markdown(_ changes: ChangeSet, old: Snapshot, new: Snapshot, from: ObjectID, to: ObjectID) -> String {
-        var out = "### Halyard: flag changes `\(from.shortHex)` → `\(to.shortHex)`\n\n"
-        if changes.environments.isEmpty {
-            return out + "No flag changes. Nothing will be published.\n"
-        }
-        let effective = changes.effectivelyChangedEnvironments
-        out +=
-            effective.isEmpty
-            ? "Metadata only: no subscriber will be called.\n\n"
-            : "Subscribers of **\(ordered(effective).joined(separator: ", "))** will be called to refresh.\n\n"
-        for name in ordered(changes.environments.keys) {
-            let change = changes.environments[name]!
-            out += "#### \(name)\(name == "production" && change.isEffective ? " ⚠️" : "")\n\n"
-            out += "| flag | change | what a reviewer should know |\n|---|---|---|\n"
-            for (id, kind) in change.listed {
-                let cell = notes(id, kind, environment: name, old: old, new: new).joined(separator: "; ").replacing("|", with: "\\|")
-                out += "| `\(id)` | \(kind.rawValue) | \(cell) |\n"
-            }
-            out += "\n"
-        }
-        return out
-    }
-}
-
-extension EnvironmentChangeSet {
-    /// How one flag is listed in a change set.
-    enum Kind: String {
-        case added, removed, changed, metadata
-    }
-
-    /// Every listed flag with its kind: the added, then the removed, changed and metadata-only ones, each sorted.
-    var listed: [(id: String, kind: Kind)] {
-        added.map { ($0, .added) } + removed.map { ($0, .removed) } + changed.map { ($0, .changed) } + metadataChanged.map { ($0, .metadata) }
+        DiffReport(changes: changes, old: old, new: new, from: from.hex, to: to.hex).markdown
     }
 }
 

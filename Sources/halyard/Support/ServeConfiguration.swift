@@ -37,6 +37,8 @@ struct ServeConfiguration: Sendable {
     var stateURL: String?
     /// The PostgreSQL password, from `state.passwordFile` or `HALYARD_STATE_PASSWORD`.
     var statePassword: String?
+    /// `ui.enabled`: whether the web console is served under `/ui`.
+    var uiEnabled = true
 
     /// Every key Halyard understands, with its kind, in the dotted form of the config file.
     static let keys: [String: Kind] = [
@@ -53,6 +55,7 @@ struct ServeConfiguration: Sendable {
         "limits.requestBody": .size, "limits.contextBody": .size, "limits.contextAttributes": .int,
         "limits.idleTimeout": .duration, "limits.maxConnections": .int, "limits.maxStreams": .int,
         "state.url": .string, "state.passwordFile": .string,
+        "ui.enabled": .bool,
     ]
 
     enum Kind { case string, int, duration, stringArray, subscriptions, bool, size }
@@ -141,6 +144,11 @@ struct ServeConfiguration: Sendable {
             config.allowPrivateNetworks = allow
         } else if let raw = reader.string(forKey: "notify.allowPrivateNetworks") ?? reader.int(forKey: "notify.allowPrivateNetworks").map(String.init) {
             throw CLIError("configuration key notify.allowPrivateNetworks: '\(raw)' is not true or false", exitCode: 2)
+        }
+        if let enabled = reader.bool(forKey: "ui.enabled") {
+            config.uiEnabled = enabled
+        } else if let raw = reader.string(forKey: "ui.enabled") ?? reader.int(forKey: "ui.enabled").map(String.init) {
+            throw CLIError("configuration key ui.enabled: '\(raw)' is not true or false", exitCode: 2)
         }
         config.logLevel = try string("log.level") ?? config.logLevel
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(config.logLevel) else {

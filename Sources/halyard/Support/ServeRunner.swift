@@ -94,6 +94,7 @@ struct ServeRunner {
             logLevel: level
         )
         configuration.state = ServiceConfiguration.State(url: settings.stateURL, password: settings.statePassword)
+        configuration.http.uiEnabled = settings.uiEnabled
         return configuration
     }
 

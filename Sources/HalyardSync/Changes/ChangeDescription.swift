@@ -1,6 +1,6 @@
 import HalyardRules
 
-/// Words a reviewer can act on for one flag's change: what `diff` (every format) and `history` print.
+/// Words a reviewer can act on for one flag's change: what `diff` (every format), `history` and the console print.
 ///
 /// One describer serves every output, so a pull-request comment, the terminal and the JSON say the same thing. Notes
 /// mark values and names with backticks and the most consequential change (switching a flag off) in `**bold**`;
@@ -12,15 +12,15 @@ import HalyardRules
 /// ChangeDescription.changed(from: old, to: new)
 /// // ["serves `one-page` to enterprise (was `classic`)", "split 50/50 → 70/30 between `compact`/`classic` for country in NL, BE"]
 /// ```
-enum ChangeDescription {
+public enum ChangeDescription {
     /// The note for a flag whose only changes are its name, description or metadata.
-    static let metadataOnly = "name, description or metadata only; no evaluation changes"
+    public static let metadataOnly = "name, description or metadata only; no evaluation changes"
 
     /// The longest value text shown in full; longer values (big objects) are cut with `…`.
-    static let maximumValueLength = 60
+    public static let maximumValueLength = 60
 
     /// What a new flag serves.
-    static func added(_ flag: Flag) -> String {
+    public static func added(_ flag: Flag) -> String {
         switch flag.targeting {
         case .boolean(let baseState, let rules):
             if !flag.active { return "inactive: everybody gets `\(baseState)`" }
@@ -42,7 +42,7 @@ enum ChangeDescription {
     }
 
     /// What removing a flag does to its users.
-    static func removed(_ flag: Flag?) -> String {
+    public static func removed(_ flag: Flag?) -> String {
         if let flag, flag.isTyped {
             return "clients get their own default from now on (unknown flag: `FLAG_NOT_FOUND`)"
         }
@@ -50,7 +50,7 @@ enum ChangeDescription {
     }
 
     /// What changed in evaluation between two versions of a flag, one note per change; empty when they evaluate alike.
-    static func changed(from old: Flag, to new: Flag) -> [String] {
+    public static func changed(from old: Flag, to new: Flag) -> [String] {
         switch (old.targeting, new.targeting) {
         case (.boolean, .boolean):
             return booleanNotes(old, new)
@@ -75,7 +75,7 @@ enum ChangeDescription {
     }
 
     /// The note without Markdown emphasis, for text and JSON output.
-    static func plain(_ note: String) -> String {
+    public static func plain(_ note: String) -> String {
         note.replacing("**", with: "")
     }
 
@@ -130,13 +130,13 @@ enum ChangeDescription {
     }
 
     /// A variant name with its value: `` `classic` (`"classic"`) ``.
-    private static func variant(_ name: String, of variants: Variants) -> String {
+    static func variant(_ name: String, of variants: Variants) -> String {
         guard let value = variants[name] else { return "`\(name)`" }
         return "`\(name)` (\(valueText(value)))"
     }
 
     /// A value as JSON in backticks, cut with `…` past ``maximumValueLength`` characters.
-    static func valueText(_ value: JSONValue) -> String {
+    public static func valueText(_ value: JSONValue) -> String {
         let text = value.jsonText
         guard text.count > maximumValueLength else { return "`\(text)`" }
         return "`\(text.prefix(maximumValueLength - 1))…`"
@@ -226,7 +226,7 @@ enum ChangeDescription {
     }
 
     /// What a group serves to whom: "serves `one-page` to enterprise", "splits everybody 50/50 between `a`/`b`".
-    static func phrase(_ group: RuleGroup) -> String {
+    public static func phrase(_ group: RuleGroup) -> String {
         let audience = self.audience(group.when)
         switch group.outcome {
         case .serve(let name):
@@ -238,13 +238,13 @@ enum ChangeDescription {
 
     /// The users a group's `when` rules select, in words: "everybody", "enterprise" (one `==` filter on a string),
     /// "country in NL, BE and 25% of users by userId".
-    static func audience(_ when: [Rule]) -> String {
+    public static func audience(_ when: [Rule]) -> String {
         if when.isEmpty { return "everybody" }
         if when.count == 1, case .filter(_, .equal, .string(let value)) = when[0] { return value }
         return when.map(condition).joined(separator: " and ")
     }
 
-    private static func condition(_ rule: Rule) -> String {
+    static func condition(_ rule: Rule) -> String {
         switch rule {
         case .everybody:
             return "everybody"
@@ -268,12 +268,12 @@ enum ChangeDescription {
     }
 
     /// The shares of a split: "50/50", "33.33/33.33/33.34".
-    static func shares(_ split: Split) -> String {
+    public static func shares(_ split: Split) -> String {
         split.allocations.map { number($0.basisPoints) }.joined(separator: "/")
     }
 
     /// The variants of a split, in order: "`compact`/`classic`".
-    private static func names(_ split: Split) -> String {
+    static func names(_ split: Split) -> String {
         split.allocations.map { "`\($0.variant)`" }.joined(separator: "/")
     }
 
@@ -282,11 +282,11 @@ enum ChangeDescription {
     }
 
     /// Basis points as a percentage: "25%", "12.5%".
-    static func percent(_ basisPoints: Int) -> String {
+    public static func percent(_ basisPoints: Int) -> String {
         number(basisPoints) + "%"
     }
 
-    private static func number(_ basisPoints: Int) -> String {
+    static func number(_ basisPoints: Int) -> String {
         basisPoints % 100 == 0 ? "\(basisPoints / 100)" : "\(Double(basisPoints) / 100)"
     }
 }
