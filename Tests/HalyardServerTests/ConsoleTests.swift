@@ -7,9 +7,12 @@
 import Foundation
 import HTTPTypes
 import HalyardServer
+import HalyardService
+import HalyardSync
 import HalyardTesting
 import Hummingbird
 import HummingbirdTesting
+import Logging
 import NIOCore
 import Testing
 
@@ -36,7 +39,10 @@ struct ConsoleTests {
              "rules": [{"when": [], "split": {"attribute": "userId", "variants": [{"variant": "compact", "percentage": 50}, {"variant": "classic", "percentage": 50}]}}]}
             """#
         )
-        try repository.write("flags/staging/layout.json", #"{"active": true, "variants": {"compact": "compact", "classic": "classic"}, "defaultVariant": "compact", "rules": []}"#)
+        try repository.write(
+            "flags/staging/layout.json",
+            #"{"active": true, "variants": {"compact": "compact", "classic": "classic"}, "defaultVariant": "compact", "rules": []}"#
+        )
     }
 
     static func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
@@ -130,7 +136,9 @@ struct ConsoleTests {
                 let staging = Self.capture(#"data-env="staging">(.*?)</article>"#, in: page) ?? ""
                 #expect(staging.contains("everybody: <code>compact</code> (<code>&quot;compact&quot;</code>) (default variant)"))
                 let production = Self.capture(#"data-env="production">(.*?)</article>"#, in: page) ?? ""
-                #expect(production.contains("group 1: splits everybody 50/50 between <code>compact</code>/<code>classic</code> by <code>userId</code>"))
+                #expect(
+                    production.contains("group 1: splits everybody 50/50 between <code>compact</code>/<code>classic</code> by <code>userId</code>")
+                )
                 #expect(page.contains(#"form method="post" action="/ui/environments/production/flags/layout/evaluate" data-test="try-form""#))
                 #expect(Self.count(#"data-test="history-entry""#, in: page) == 1)
                 // Untrusted names and metadata are text.
@@ -167,6 +175,10 @@ struct ConsoleTests {
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "text/css; charset=utf-8")
             }
+            try await client.execute(uri: "/ui/static/favicon.svg", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "image/svg+xml")
+            }
             try await client.execute(uri: "/ui/static/console.js", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.text.contains("document.body.dataset.live = \"connected\""))
@@ -192,7 +204,10 @@ struct ConsoleTests {
         try await fixture.application().test(.live) { client in
             try await fixture.waitUntilServing()
             try fixture.repository.write("flags/production/broken.json", #"{"active": "yes", "rules": []}"#)
-            try fixture.repository.write("flags/staging/bad-rule.json", #"{"active": true, "rules": [[{"type": "filter", "attribute": "plan", "operator": "~", "comparator": "x"}]]}"#)
+            try fixture.repository.write(
+                "flags/staging/bad-rule.json",
+                #"{"active": true, "rules": [[{"type": "filter", "attribute": "plan", "operator": "~", "comparator": "x"}]]}"#
+            )
             let rejected = try fixture.repository.commit("Break <two> flags")
             try await fixture.waitUntilRejected(rejected)
             let errors = fixture.store.status.rejected?.errors ?? []
@@ -246,8 +261,11 @@ struct ConsoleTests {
                 #expect(value == String(decoding: expectedValue, as: UTF8.self), "\(flag) \(context)")
                 #expect(Self.capture(#"data-test="try-variant">(.*?)</dd>"#, in: result) == expected["variant"] as? String, "\(flag) \(context)")
                 #expect(Self.capture(#"data-test="try-reason">(.*?)</dd>"#, in: result) == expected["reason"] as? String, "\(flag) \(context)")
-                let group = Self.capture(#"data-test="try-group">(.*?)</dd>"#, in: result)
-                #expect(group == (["TARGETING_MATCH", "SPLIT"].contains(expected["reason"] as? String) ? "1" : ""), "\(flag) \(context)")
+                // The group that decided, numbered from 1 as `halyard eval --explain` does; empty when none did.
+                let group = Self.capture(#"data-test="try-group">(.*?)</dd>"#, in: result) ?? "?"
+                let decided = ["TARGETING_MATCH", "SPLIT"].contains(expected["reason"] as? String)
+                #expect(decided ? Int(group) != nil : group.isEmpty, "\(flag) \(context)")
+                if flag == "rollout" { #expect(group == (context.contains("enterprise") ? "1" : decided ? "2" : ""), "\(context)") }
             }
             // A bad context is an error on the page, not a 5xx.
             let bad = try await client.execute(
@@ -302,19 +320,27 @@ struct ConsoleTests {
             headers[.cookie] = "halyard_csrf=\(csrf)"
             // A login without the CSRF cookie, or with a wrong token.
             let noCookie = try await client.execute(
-                uri: "/ui/login", method: .post, headers: Self.formHeaders, body: Self.form([("csrf", csrf), ("token", "reader-1")])
+                uri: "/ui/login",
+                method: .post,
+                headers: Self.formHeaders,
+                body: Self.form([("csrf", csrf), ("token", "reader-1")])
             )
             #expect(noCookie.status == .forbidden)
             #expect(Self.cookies(noCookie)["halyard_session"] == nil)
             let wrong = try await client.execute(
-                uri: "/ui/login", method: .post, headers: headers, body: Self.form([("csrf", csrf), ("token", "reader-2")])
+                uri: "/ui/login",
+                method: .post,
+                headers: headers,
+                body: Self.form([("csrf", csrf), ("token", "reader-2")])
             )
             #expect(wrong.status == .unauthorized)
             #expect(wrong.text.contains(#"data-test="login-error""#))
             #expect(Self.cookies(wrong)["halyard_session"] == nil)
             // A read token: the read pages, not the admin page.
             let reader = try await client.execute(
-                uri: "/ui/login", method: .post, headers: headers,
+                uri: "/ui/login",
+                method: .post,
+                headers: headers,
                 body: Self.form([("csrf", csrf), ("token", "reader-1"), ("next", "/ui/environments/production")])
             )
             #expect(reader.status == .seeOther)
@@ -349,17 +375,23 @@ struct ConsoleTests {
             }
             // The admin token: the subscriptions page with each subscription and its state.
             let created = try await client.execute(
-                uri: "/v1/subscriptions", method: .post, headers: .bearer("admin-secret"),
+                uri: "/v1/subscriptions",
+                method: .post,
+                headers: .bearer("admin-secret"),
                 body: .string(#"{"url": "http://127.0.0.1:9/<hook>", "environments": ["production"]}"#)
             )
             #expect(created.status == .created)
             let admin = try await client.execute(
-                uri: "/ui/login", method: .post, headers: headers, body: Self.form([("csrf", csrf), ("token", "admin-secret")])
+                uri: "/ui/login",
+                method: .post,
+                headers: headers,
+                body: Self.form([("csrf", csrf), ("token", "admin-secret")])
             )
             #expect(admin.status == .seeOther)
             #expect(admin.headers[.location] == "/ui")
             let adminSession = try #require(Self.cookies(admin)["halyard_session"])
-            try await client.execute(uri: "/ui/subscriptions", method: .get, headers: [.cookie: "halyard_session=\(adminSession.value)"]) { response in
+            try await client.execute(uri: "/ui/subscriptions", method: .get, headers: [.cookie: "halyard_session=\(adminSession.value)"]) {
+                response in
                 #expect(response.status == .ok)
                 let page = response.text
                 #expect(page.contains(#"data-page="subscriptions""#))
@@ -405,6 +437,39 @@ struct ConsoleTests {
         }
     }
 
+    @Test func testCookiesAreSecureBehindAnHTTPSPublicURL() async throws {
+        let repository = try GitRepository()
+        try Self.seed(repository)
+        try repository.commit("initial flags")
+        var logger = Logger(label: "halyard-console-tests")
+        logger.logLevel = .critical
+        let service = try HalyardService(
+            configuration: ServiceConfiguration(
+                repository: WatcherConfiguration(source: .local(path: repository.path), branch: "main"),
+                http: ServiceConfiguration.HTTP(publicURL: "https://flags.example.com", auth: ServiceConfiguration.Auth(readTokens: ["reader-1"])),
+                notify: ServiceConfiguration.Notify(delivers: false),
+                dataDirectory: try TemporaryDirectory.make(prefix: "halyard-console-data"),
+                logLevel: .critical
+            ),
+            logger: logger
+        )
+        try await Application(router: service.api.makeRouter(), logger: logger).test(.router) { client in
+            let login = try await client.execute(uri: "/ui/login", method: .get)
+            let cookie = try #require(Self.cookies(login)["halyard_csrf"])
+            #expect(cookie.header.hasSuffix("; Path=/ui; HttpOnly; SameSite=Strict; Secure"))
+            let csrf = try #require(Self.capture(#"name="csrf" value="([0-9a-f]{64})""#, in: login.text))
+            var headers = Self.formHeaders
+            headers[.cookie] = "halyard_csrf=\(csrf)"
+            let reader = try await client.execute(
+                uri: "/ui/login",
+                method: .post,
+                headers: headers,
+                body: Self.form([("csrf", csrf), ("token", "reader-1")])
+            )
+            #expect(Self.cookies(reader)["halyard_session"]?.header.contains("; Secure") == true)
+        }
+    }
+
     @Test func testTheEventStreamAcceptsTheConsoleCookie() async throws {
         let fixture = try ServerFixture(configuration: HTTPAPIConfiguration(readTokens: ["reader-1"]), seed: Self.seed)
         try await fixture.application().test(.live) { client in
@@ -414,11 +479,15 @@ struct ConsoleTests {
             var headers = Self.formHeaders
             headers[.cookie] = "halyard_csrf=\(csrf)"
             let reader = try await client.execute(
-                uri: "/ui/login", method: .post, headers: headers, body: Self.form([("csrf", csrf), ("token", "reader-1")])
+                uri: "/ui/login",
+                method: .post,
+                headers: headers,
+                body: Self.form([("csrf", csrf), ("token", "reader-1")])
             )
             let session = try #require(Self.cookies(reader)["halyard_session"])
             // HEAD answers the stream's status and headers without opening it.
-            try await client.execute(uri: "/ui/environments/production/events", method: .head, headers: [.cookie: "halyard_session=\(session.value)"]) {
+            try await client.execute(uri: "/ui/environments/production/events", method: .head, headers: [.cookie: "halyard_session=\(session.value)"])
+            {
                 response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "text/event-stream")

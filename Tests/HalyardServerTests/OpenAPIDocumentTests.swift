@@ -67,7 +67,8 @@ struct OpenAPIDocumentTests {
     @Test func testEveryRouteIsDocumentedAndEveryDocumentedPathIsRouted() async throws {
         let fixture = try ServerFixture()
         let router = fixture.api.makeRouter()
-        let routed = Set(router.routes.map(\.path.description))
+        // The console (`/ui`, DESIGN §12) is HTML for people, not API: the document leaves it out.
+        let routed = Set(router.routes.map(\.path.description).filter { !$0.hasPrefix("/ui") })
         try await fixture.application().test(.router) { client in
             let yaml = try await client.execute(uri: "/openapi.yaml", method: .get).text
             let documented = Self.operations(in: yaml)

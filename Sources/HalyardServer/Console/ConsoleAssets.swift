@@ -67,6 +67,14 @@ enum ConsoleAssets {
 
         """
 
+    /// `/ui/static/favicon.svg`: a pennant on a halyard. Linked from every page, so that browsers do not ask for a
+    /// missing `/favicon.ico` (a 404 in the console log).
+    static let favicon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path d="M3 1v14" stroke="#1d232a" stroke-width="1.5"/>\
+        <path d="M4 2l9 3-9 3z" fill="#1b5fb5"/></svg>
+
+        """
+
     /// `/ui/static/console.js`: live updates and the "try a context" form, both optional (every page works without
     /// it).
     ///

@@ -29,6 +29,7 @@ enum ConsoleTemplates {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · Halyard</title>
+        <link rel="icon" href="/ui/static/favicon.svg" type="image/svg+xml">
         <link rel="stylesheet" href="/ui/static/console.css">
         <script src="/ui/static/console.js" defer></script>
         </head>
@@ -134,7 +135,7 @@ enum ConsoleTemplates {
         {{#environments}}<article class="card{{#current}} current{{/current}}" data-test="flag-env" data-env="{{name}}">
         <h3><a href="{{href}}">{{name}}</a> <span class="label {{stateClass}}">{{state}}</span></h3>
         {{#present}}<p class="summary">{{#summary}}{{> inline}}{{/summary}}</p>
-        <ol class="rules" data-test="rules">{{#rules}}<li>{{> inline}}</li>{{/rules}}</ol>{{/present}}
+        <ul class="rules" data-test="rules">{{#rules}}<li>{{> inline}}</li>{{/rules}}</ul>{{/present}}
         {{^present}}<p>Not defined in this environment.</p>{{/present}}
         </article>
         {{/environments}}
@@ -181,7 +182,7 @@ enum ConsoleTemplates {
         {{#report}}<section data-test="diff">
         <h2>Flag changes <code class="sha" title="{{fromFull}}">{{fromShort}}</code> → <code class="sha" title="{{toFull}}">{{toShort}}</code></h2>
         <p>{{#intro}}{{> inline}}{{/intro}}</p>
-        {{#sections}}<h3>{{environment}}{{#warn}} <span class="label bad">production</span>{{/warn}}</h3>
+        {{#sections}}<h3>{{environment}}{{#warn}} <span class="label bad">⚠ changes production</span>{{/warn}}</h3>
         <table>
         <thead><tr><th>flag</th><th>change</th><th>what a reviewer should know</th></tr></thead>
         <tbody>
@@ -223,6 +224,7 @@ enum ConsoleTemplates {
         <form method="post" action="/ui/login" data-test="login-form" class="login">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <input type="hidden" name="next" value="{{next}}">
+        <input type="text" name="username" value="halyard" autocomplete="username" hidden>
         <label for="token">Token (a read token, or the admin token)</label>
         <input id="token" name="token" type="password" autocomplete="current-password" required>
         <button type="submit" data-test="login-submit">Log in</button>

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 import HTTPTypes
+import HalyardNotify
 import HalyardRules
 import HalyardSync
 import Hummingbird
@@ -20,6 +21,9 @@ extension HTTPAPI {
         }
         routes.get("/ui/static/console.js") { _, _ in
             ConsoleRenderer.asset(ConsoleAssets.script, contentType: "text/javascript; charset=utf-8")
+        }
+        routes.get("/ui/static/favicon.svg") { _, _ in
+            ConsoleRenderer.asset(ConsoleAssets.favicon, contentType: "image/svg+xml")
         }
         routes.get("/ui/login") { request, _ in
             let visitor = self.consoleVisitor(request)
@@ -113,7 +117,11 @@ extension HTTPAPI {
     /// The served state, or a 503 page.
     private func consoleState() throws(ConsolePageError) -> ServedState {
         guard let state = store.current else {
-            throw ConsolePageError(status: .serviceUnavailable, heading: "Not ready", message: "no flags loaded yet: the first commit has not been applied")
+            throw ConsolePageError(
+                status: .serviceUnavailable,
+                heading: "Not ready",
+                message: "no flags loaded yet: the first commit has not been applied"
+            )
         }
         return state
     }
@@ -211,10 +219,11 @@ extension HTTPAPI {
             item.merge(Self.stateData(flag)) { $1 }
             if !flag.description.isEmpty { item["description"] = flag.description }
             if let entry = lastChanges[id] {
-                item["lastChange"] = [
-                    "commit": entry.commit, "short": ConsoleText.short(entry.commit), "author": entry.author, "subject": entry.subject,
-                    "date": ConsoleText.date(entry.date) ?? "", "change": entry.change.rawValue,
-                ] as [String: Any]
+                item["lastChange"] =
+                    [
+                        "commit": entry.commit, "short": ConsoleText.short(entry.commit), "author": entry.author, "subject": entry.subject,
+                        "date": ConsoleText.date(entry.date) ?? "", "change": entry.change.rawValue,
+                    ] as [String: Any]
             }
             return item
         }
@@ -273,7 +282,7 @@ extension HTTPAPI {
             if let error = trial.error { data["tryError"] = error }
         }
         if let repositoryBrowser {
-            do {
+            do throws(BrowseError) {
                 let items = try await repositoryBrowser.history(environment: environment.name, flag: id, from: state.commit, limit: 50)
                 data["history"] = items.map { item -> [String: Any] in
                     let entry = item.entry
@@ -289,7 +298,13 @@ extension HTTPAPI {
         } else {
             data["historyError"] = "history is not available in this server"
         }
-        return ConsolePage(template: "flag", page: "flag", title: "\(id) in \(environment.name)", data: data, status: trial?.error == nil ? .ok : .badRequest)
+        return ConsolePage(
+            template: "flag",
+            page: "flag",
+            title: "\(id) in \(environment.name)",
+            data: data,
+            status: trial?.error == nil ? .ok : .badRequest
+        )
     }
 
     /// `POST /ui/environments/{env}/flags/{id}/evaluate`: the flag page with the answer for a context.
@@ -303,12 +318,22 @@ extension HTTPAPI {
         let body = try await collectContextBody(request)
         let form = ConsoleText.formFields(String(buffer: body))
         guard consoleCSRFIsValid(request, visitor: visitor, form: form) else {
-            return errorPage(ConsolePageError(status: .forbidden, heading: "Forbidden", message: "the form's CSRF token is missing or wrong: reload the page and try again"), visitor: visitor, request: request)
+            return errorPage(
+                ConsolePageError(
+                    status: .forbidden,
+                    heading: "Forbidden",
+                    message: "the form's CSRF token is missing or wrong: reload the page and try again"
+                ),
+                visitor: visitor,
+                request: request
+            )
         }
         let text = form["context"] ?? ""
         var trial = Trial(contextText: text)
-        do {
-            if let state = store.current, let flag = state.snapshot.environments[context.parameters.get("env") ?? ""]?.flag(context.parameters.get("id") ?? "") {
+        do throws(APIError) {
+            if let state = store.current,
+                let flag = state.snapshot.environments[context.parameters.get("env") ?? ""]?.flag(context.parameters.get("id") ?? "")
+            {
                 trial.result = try Self.evaluateForConsole(flag, contextText: text, limits: configuration.limits)
             }
         } catch {
@@ -376,7 +401,7 @@ extension HTTPAPI {
         var status = HTTPResponse.Status.ok
         if let to, !to.isEmpty {
             if let repositoryBrowser {
-                do {
+                do throws(BrowseError) {
                     let report = try await repositoryBrowser.diff(from: from ?? "", to: to)
                     data["report"] = Self.reportData(report)
                 } catch {
@@ -421,25 +446,36 @@ extension HTTPAPI {
     private func subscriptionsPage(_ request: Request) async throws -> Response {
         let visitor = consoleVisitor(request)
         guard adminToken != nil else {
-            return errorPage(ConsolePageError(status: .forbidden, heading: "Forbidden", message: "admin pages are disabled: set auth.adminToken"), visitor: visitor, request: request)
+            return errorPage(
+                ConsolePageError(status: .forbidden, heading: "Forbidden", message: "admin pages are disabled: set auth.adminToken"),
+                visitor: visitor,
+                request: request
+            )
         }
         switch visitor.role {
         case nil:
             return consoleLoginRedirect(request)
         case .read?:
-            return errorPage(ConsolePageError(status: .forbidden, heading: "Forbidden", message: "this page needs the admin token: log in with it"), visitor: visitor, request: request)
+            return errorPage(
+                ConsolePageError(status: .forbidden, heading: "Forbidden", message: "this page needs the admin token: log in with it"),
+                visitor: visitor,
+                request: request
+            )
         case .admin?:
             break
         }
         let subscriptions = try await notify { try await self.database.subscriptions() }
         var items: [[String: Any]] = []
         for subscription in subscriptions {
-            let pending = try await notify { try await self.database.pendingMessages(subscriptionID: subscription.id) }.count
+            var pending: Int?
+            if let outbox = self.database as? any OutboxStore {
+                pending = try await notify { try await outbox.pendingMessages(subscriptionID: subscription.id) }.count
+            }
             let deliveries = try await notify { try await self.database.deliveries(subscriptionID: subscription.id, limit: 10) }
             items.append([
                 "id": subscription.id, "url": subscription.url, "environments": subscription.environments.joined(separator: ", "),
                 "state": subscription.disabled ? "disabled" : "active", "stateClass": subscription.disabled ? "bad" : "good",
-                "isStatic": subscription.isStatic, "pending": pending, "plural": Self.plural(pending),
+                "isStatic": subscription.isStatic, "pending": pending.map(String.init) ?? "unknown", "plural": Self.plural(pending ?? 0),
                 "hasDeliveries": !deliveries.isEmpty,
                 "deliveries": deliveries.map { attempt -> [String: Any] in
                     var item: [String: Any] = [
@@ -498,7 +534,15 @@ extension HTTPAPI {
         let visitor = consoleVisitor(request)
         let form = ConsoleText.formFields(String(buffer: try await collectBody(request, limit: 16 << 10)))
         guard consoleCSRFIsValid(request, visitor: visitor, form: form) else {
-            return errorPage(ConsolePageError(status: .forbidden, heading: "Forbidden", message: "the form's CSRF token is missing or wrong: reload the page and try again"), visitor: visitor, request: request)
+            return errorPage(
+                ConsolePageError(
+                    status: .forbidden,
+                    heading: "Forbidden",
+                    message: "the form's CSRF token is missing or wrong: reload the page and try again"
+                ),
+                visitor: visitor,
+                request: request
+            )
         }
         if let session = visitor.session { consoleSessions.end(id: session.id) }
         return ConsoleRenderer.redirect(

@@ -73,7 +73,7 @@ extension HTTPAPI {
     /// True when the form's CSRF field matches the visitor's token and the request is not from another origin.
     func consoleCSRFIsValid(_ request: Request, visitor: ConsoleVisitor, form: [String: String]) -> Bool {
         if let origin = request.headers[.origin] {
-            let host = request.head.authority ?? request.headers[.host] ?? ""
+            let host = request.head.authority ?? ""
             guard !host.isEmpty, origin == "http://" + host || origin == "https://" + host else { return false }
         }
         guard !visitor.setsCSRFCookie, let presented = form["csrf"], !presented.isEmpty else { return false }

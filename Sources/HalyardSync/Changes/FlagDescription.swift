@@ -44,7 +44,8 @@ public enum FlagDescription {
         case .boolean(let baseState, let rules):
             if !flag.active { return ["inactive: everybody gets `\(baseState)`"] }
             var lines = rules.enumerated().map { index, group in
-                "group \(index + 1): `\(!baseState)` for " + (group.isEmpty ? "everybody" : group.map(ChangeDescription.condition).joined(separator: " and "))
+                "group \(index + 1): `\(!baseState)` for "
+                    + (group.isEmpty ? "everybody" : group.map(ChangeDescription.condition).joined(separator: " and "))
             }
             lines.append((rules.isEmpty ? "everybody" : "everybody else") + ": `\(baseState)` (baseState)")
             return lines

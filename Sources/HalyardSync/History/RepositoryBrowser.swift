@@ -42,7 +42,7 @@ public actor RepositoryBrowser {
     private let loader: SnapshotLoader
     private var repository: Repository?
     /// Each flag's last change per `tip/environment`, for the few most recent keys.
-    private var lastChanges: [(key: String, entries: [String: HistoryEntry])] = []
+    private var lastChangeCache: [(key: String, entries: [String: HistoryEntry])] = []
 
     /// The most history entries walked to find each flag's last change.
     static let lastChangeWalkLimit = 2_000
@@ -60,7 +60,13 @@ public actor RepositoryBrowser {
     /// The commit with this full hex id, or nil when the repository does not have it.
     public func commit(_ hex: String) -> CommitSummary? {
         guard let repository = open(), let id = ObjectID(hex: hex), let commit = try? repository.commit(id) else { return nil }
-        return CommitSummary(commit: id.hex, author: commit.author.name, email: commit.author.email, date: commit.author.time, subject: commit.subject)
+        return CommitSummary(
+            commit: id.hex,
+            author: commit.author.name,
+            email: commit.author.email,
+            date: commit.author.time,
+            subject: commit.subject
+        )
     }
 
     /// The history of one flag from `tip`, newest first, metadata-only changes included.
@@ -87,7 +93,7 @@ public actor RepositoryBrowser {
     /// back than ``lastChangeWalkLimit`` entries are missing.
     public func lastChanges(environment: String, from tip: String) -> [String: HistoryEntry] {
         let key = tip + "/" + environment
-        if let cached = lastChanges.first(where: { $0.key == key }) { return cached.entries }
+        if let cached = lastChangeCache.first(where: { $0.key == key }) { return cached.entries }
         guard let repository = open(), let tipID = ObjectID(hex: tip) else { return [:] }
         var history = FlagHistory(repository: repository, flagsDirectory: flagsDirectory)
         let entries = (try? history.entries(from: tipID, selection: .environment(environment), limit: Self.lastChangeWalkLimit)) ?? []
@@ -95,8 +101,8 @@ public actor RepositoryBrowser {
         for entry in entries where result[entry.flag] == nil {
             result[entry.flag] = entry
         }
-        lastChanges.append((key, result))
-        if lastChanges.count > 16 { lastChanges.removeFirst() }
+        lastChangeCache.append((key, result))
+        if lastChangeCache.count > 16 { lastChangeCache.removeFirst() }
         return result
     }
 
@@ -123,7 +129,7 @@ public actor RepositoryBrowser {
     }
 
     private func load(_ id: ObjectID, revision: String, from repository: Repository) throws(BrowseError) -> Snapshot {
-        do {
+        do throws(SnapshotError) {
             return try loader.load(commit: id, from: repository)
         } catch {
             if error.isInvalidFlagSet {
