@@ -41,7 +41,7 @@ echo "==> browser: the console in headless Chromium (Tests/Browser)"
 # No plugin autoload: schemathesis and hypothesis register pytest plugins this run does not need. No cache folder in
 # the repository either.
 status=0
-PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 \
+PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 PYTHONDONTWRITEBYTECODE=1 \
     HALYARD_BROWSER_BIN="$HALYARD_INTEROP_BIN" \
     HALYARD_BROWSER_OUTPUT="$halyard_root/.build/test-output/console" \
     HALYARD_BROWSER_SCREENSHOTS="$screenshots" \

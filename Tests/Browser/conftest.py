@@ -41,7 +41,7 @@ def output_dir():
     if path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
-    print(f"\n==> browser: screenshots and server logs in {path}")
+    harness.NOTES.append(f"screenshots and server logs in {path}")
     return path
 
 
@@ -127,3 +127,8 @@ def browser(driver):
     harness.reset_viewport(driver)
     driver.get_log("browser")
     yield driver
+
+
+def pytest_terminal_summary(terminalreporter):
+    for note in harness.NOTES:
+        terminalreporter.write_line(f"==> browser: {note}")

@@ -5,6 +5,7 @@ servers are the debug `halyard` binary on loopback ports it picks itself, and th
 Debian's chromedriver (Selenium never downloads a driver or a browser here).
 """
 
+import base64
 import json
 import os
 import re
@@ -27,6 +28,10 @@ XSS_DESCRIPTION = "<script>alert(1)</script>"
 
 DESKTOP = (1280, 900)
 PHONE = (390, 844)
+
+
+NOTES = []
+"""Lines the run prints at its end (measured times, where the screenshots are): pytest captures the tests' output."""
 
 
 class HarnessError(Exception):
@@ -118,7 +123,7 @@ class FlagRepository:
         text = production.read_text()
         if '"percentage": 25' not in text:
             raise HarnessError("flags/production/new-checkout.json no longer has a 25% rule to raise")
-        production.write_text(text.replace('"percentage": 25', '"percentage": 40'))
+        production.write_text(text.replace('"percentage": 25', '"percentage": 40').replace("sticky 25%", "sticky 40%"))
         third = repo.commit("new-checkout: 40% of enterprise userIds in production",
                             author=("Ada Lovelace", "ada@example.com"), date="2026-11-18T16:45:00Z")
         repo.seed_commits = (first, second, third)
@@ -263,14 +268,19 @@ def chromedriver_binary():
     return os.environ.get("HALYARD_BROWSER_CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
-def make_driver(javascript=True):
-    """Headless Chromium as root (`--no-sandbox`), 1280×900, keeping the browser console log for `get_log`."""
+def make_driver(javascript=True, back_forward_cache=False):
+    """Headless Chromium as root (`--no-sandbox`), 1280×900, keeping the browser console log for `get_log`.
+
+    The back/forward cache is off unless asked for: one test checks the console with it on (pages kept in it must not
+    hold their SSE connections open), and with it off a failure of that test does not hang every other test."""
     options = webdriver.ChromeOptions()
     options.binary_location = chromium_binary()
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
                      "--disable-gpu", "--no-first-run", "--disable-extensions", "--disable-background-networking",
                      "--disable-sync", "--password-store=basic", "--lang=en-US"):
         options.add_argument(argument)
+    if not back_forward_cache:
+        options.add_argument("--disable-features=BackForwardCache")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     if not javascript:
         options.add_argument("--blink-settings=scriptEnabled=false")
@@ -306,14 +316,12 @@ def reset_viewport(driver):
     driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
-def full_page_png(driver):
-    """A PNG of the whole page (beyond the viewport) at the emulated width."""
-    import base64
+def full_page_png(driver, size):
+    """A PNG of the whole page (beyond the viewport) at the emulated viewport `size`, as wide as it."""
     metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
     content = metrics.get("cssContentSize") or metrics["contentSize"]
-    viewport = metrics.get("cssLayoutViewport") or metrics["layoutViewport"]
-    width = viewport["clientWidth"]
-    height = max(int(content["height"]), viewport["clientHeight"])
+    width = size[0]
+    height = max(int(content["height"]), size[1])
     shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
         "format": "png", "captureBeyondViewport": True,
         "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 8000), "scale": 1},
