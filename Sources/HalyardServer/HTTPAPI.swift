@@ -110,7 +110,8 @@ public struct HTTPAPI: Sendable {
         self.gitHookSecret = configuration.gitHookSecret.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// Creates the API over a running ``FlagWatcher``.
+    /// Creates the API over a running ``FlagWatcher``; pass a ``RepositoryBrowser`` over the same repository for the
+    /// console's history and diffs.
     public init(
         configuration: HTTPAPIConfiguration,
         store: FlagStore,
@@ -118,7 +119,8 @@ public struct HTTPAPI: Sendable {
         database: any SubscriptionStore,
         events: EventHub,
         metricsRegistry: PrometheusCollectorRegistry,
-        logger: Logger
+        logger: Logger,
+        repositoryBrowser: RepositoryBrowser? = nil
     ) {
         self.init(
             configuration: configuration,
@@ -128,7 +130,8 @@ public struct HTTPAPI: Sendable {
             database: database,
             events: events,
             metricsRegistry: metricsRegistry,
-            logger: logger
+            logger: logger,
+            repositoryBrowser: repositoryBrowser
         )
     }
 

@@ -116,13 +116,14 @@ struct ConsoleTests {
                 #expect(page.contains(#"data-page="environment""#))
                 #expect(page.contains(#"data-live-env="production""#))
                 #expect(Self.count(#"data-test="flag" "#, in: page) == 3)
-                let rollout = Self.capture(#"data-flag="rollout">(.*?)</li>"#, in: page) ?? ""
+                let rollout = Self.capture(#"data-flag="rollout">(.*?)</p>\n</li>"#, in: page) ?? ""
                 #expect(rollout.contains(#"<p class="summary" data-test="flag-summary">on for enterprise + 25% of userId</p>"#))
                 #expect(rollout.contains(#"data-test="flag-state">active</span>"#))
+                #expect(rollout.contains("<li>group 2: <code>true</code> for 25% of users by userId</li>"))
                 #expect(rollout.contains("last change"))
-                let layout = Self.capture(#"data-flag="layout">(.*?)</li>"#, in: page) ?? ""
+                let layout = Self.capture(#"data-flag="layout">(.*?)</p>\n</li>"#, in: page) ?? ""
                 #expect(layout.contains("split 50/50 <code>compact</code>/<code>classic</code>"))
-                let checkout = Self.capture(#"data-flag="new-checkout">(.*?)</li>"#, in: page) ?? ""
+                let checkout = Self.capture(#"data-flag="new-checkout">(.*?)</p>\n</li>"#, in: page) ?? ""
                 #expect(checkout.contains(#"data-test="flag-state">inactive</span>"#))
                 #expect(checkout.contains(String(second.prefix(7))))
                 #expect(checkout.contains("Ada Lovelace"))

@@ -58,6 +58,8 @@ enum ConsoleAssets {
         .metadata { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
         .metadata dd { margin: 0; }
         .note { display: block; }
+        details { margin: .25rem 0; }
+        details > summary { cursor: pointer; color: var(--muted); font-size: .9rem; }
         @media (min-width: 48rem) {
           .cards, .flags { grid-template-columns: repeat(2, 1fr); }
           .side-by-side { grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); }

@@ -111,6 +111,7 @@ enum ConsoleTemplates {
         <h2><a href="{{href}}">{{id}}</a>{{#showName}} <span class="name">{{name}}</span>{{/showName}} <span class="label {{stateClass}}" data-test="flag-state">{{state}}</span></h2>
         {{#description}}<p class="description">{{description}}</p>{{/description}}
         <p class="summary" data-test="flag-summary">{{#summary}}{{> inline}}{{/summary}}</p>
+        <details><summary>Rules in words</summary><ul class="rules">{{#rules}}<li>{{> inline}}</li>{{/rules}}</ul></details>
         <p class="meta" data-test="flag-last-change">{{#lastChange}}last change <code class="sha" title="{{commit}}">{{short}}</code> {{change}} by {{author}} on {{date}}: {{subject}}{{/lastChange}}{{^lastChange}}last change unknown{{/lastChange}}</p>
         </li>
         {{/flags}}

@@ -215,6 +215,7 @@ extension HTTPAPI {
             var item: [String: Any] = [
                 "id": id, "name": flag.name, "showName": flag.name != id, "href": Self.flagHref(environment.name, id),
                 "summary": ConsoleText.segments(FlagDescription.summary(flag)),
+                "rules": FlagDescription.rules(flag).map(ConsoleText.segments),
             ]
             item.merge(Self.stateData(flag)) { $1 }
             if !flag.description.isEmpty { item["description"] = flag.description }
