@@ -121,6 +121,17 @@ def test_the_second_driver_runs_no_javascript(nojs_browser):
     assert nojs_browser.title == "before"
 
 
+def test_the_checks_see_a_console_error_and_an_alert(browser):
+    """The console-error and alert checks of every page test are not vacuous: on a page that logs an error and opens
+    an alert, both show."""
+    browser.get("data:text/html,<title>probe</title><script>console.error('probe error')</script>")
+    assert any("probe error" in entry["message"] for entry in console_errors(browser))
+    browser.get("data:text/html,<title>probe</title><script>alert(1)</script>")
+    alert = WebDriverWait(browser, 5).until(lambda d: d.switch_to.alert)
+    assert alert.text == "1"
+    alert.dismiss()
+
+
 # -- read pages ------------------------------------------------------------------------------------------------------
 
 def test_overview_shows_the_served_commit_fetch_status_and_environments(any_browser, open_server):
@@ -421,9 +432,10 @@ def test_with_tokens_every_page_redirects_to_the_login(any_browser, auth_server)
 
 
 def test_a_bad_token_shows_the_login_error(any_browser, auth_server):
-    main = login(any_browser, auth_server, "not-a-token-" + "x" * 20, expect="login", allow=STATUS_401_403)
+    bad = "not-a-token-" + "x" * 20
+    main = login(any_browser, auth_server, bad, expect="login", allow=STATUS_401_403)
     assert text_of(main, '[data-test="login-error"]')
-    assert "not-a-token" not in any_browser.current_url
+    assert bad not in any_browser.current_url and bad not in any_browser.page_source, "the bad token is echoed"
     open_page(any_browser, auth_server, "/ui", "login")
 
 
@@ -455,7 +467,8 @@ def test_the_read_token_opens_the_read_pages_but_not_subscriptions(any_browser, 
     jar = "; ".join(f"{cookie['name']}={cookie['value']}" for cookie in cookies)
     assert auth_server.get("/ui/subscriptions", token="", headers={"Cookie": jar}).status == 403
     assert auth_server.get("/ui/environments/staging", token="", headers={"Cookie": jar}).status == 200
-    # The console cookie is no bearer token for the JSON routes, and a form post without its CSRF field is refused.
+    # The console cookie is no credential for the JSON routes, and a form post without its CSRF field is refused.
+    assert auth_server.get("/v1/status", token="", headers={"Cookie": jar}).status == 401
     answer = auth_server.post("/ui/environments/staging/flags/checkout-layout/evaluate", token="",
                               headers={"Cookie": jar, "Content-Type": "application/x-www-form-urlencoded"})
     assert 400 <= answer.status < 500, answer.status
@@ -469,6 +482,11 @@ def test_the_admin_token_opens_subscriptions_and_logging_out_ends_the_session(an
     deliveries = subscriptions[0].find_elements(By.CSS_SELECTOR, '[data-test="delivery"]')
     assert deliveries, subscriptions[0].text
     assert "production" in deliveries[0].text, deliveries[0].text
+
+    # An admin session is no credential for the JSON admin routes: a page elsewhere cannot make the browser refresh.
+    jar = "; ".join(f"{cookie['name']}={cookie['value']}" for cookie in any_browser.get_cookies())
+    assert auth_server.post("/v1/refresh", token="", headers={"Cookie": jar}).status in (401, 403)
+    assert auth_server.get("/v1/subscriptions", token="", headers={"Cookie": jar}).status in (401, 403)
 
     logout = any_browser.find_elements(By.CSS_SELECTOR, 'form[action$="/ui/logout"] [type="submit"]')
     assert logout, "no log-out button on a logged-in page"
