@@ -39,6 +39,17 @@ ensure_test_dependencies() {
     ensure_packages nginx-light fcgiwrap openssh-server openssh-client openssl systemd python3
 }
 
+# ensure_browser_test_dependencies: Debian's Chromium and its chromedriver for the console's browser tests
+# (Scripts/lib/browser-tests.sh), with fonts so that the screenshots have real text.
+ensure_browser_test_dependencies() {
+    ensure_packages chromium chromium-driver fonts-liberation fonts-dejavu-core
+}
+
+# The PyPI packages of the one test virtual environment (.build/interop-venv) that the interoperability tests and the
+# browser tests share: the Standard Webhooks verifier, the OpenFeature SDK with its OFREP provider, schemathesis (which
+# brings pytest), and selenium. Everything that creates that venv passes this list, so its stamp stays the same.
+halyard_test_python_packages=(standardwebhooks openfeature-sdk openfeature-provider-ofrep schemathesis selenium)
+
 # ensure_python_venv DIR PKG...: a Python virtual environment at DIR with the given PyPI packages.
 ensure_python_venv() {
     local dir="$1"

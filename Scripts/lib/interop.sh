@@ -19,7 +19,7 @@ ensure_packages git curl
 
 if [ -z "${HALYARD_INTEROP_PYTHON:-}" ]; then
     venv="$halyard_root/.build/interop-venv"
-    ensure_python_venv "$venv" standardwebhooks openfeature-sdk openfeature-provider-ofrep schemathesis
+    ensure_python_venv "$venv" "${halyard_test_python_packages[@]}"
     HALYARD_INTEROP_PYTHON="$venv/bin/python"
 fi
 export HALYARD_INTEROP_PYTHON
