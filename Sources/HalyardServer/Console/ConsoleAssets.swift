@@ -83,7 +83,9 @@ enum ConsoleAssets {
     /// On a page whose `<body>` names an environment (`data-live-env`), it listens to
     /// `/ui/environments/{env}/events` (the SSE stream, authorised by the console cookie), sets
     /// `document.body.dataset.live = "connected"` once the stream is open, and on each `flags-changed` event fetches
-    /// the page again and replaces the content of `<main>`. The try form is sent with `fetch`, and the result part
+    /// the page again and replaces the content of `<main>`. It closes the stream when the page is hidden (a page in the
+    /// back/forward cache would otherwise hold one of the browser's six connections to the host) and reopens it, with
+    /// a refresh, when the page is shown again. The try form is sent with `fetch`, and the result part
     /// of the answer replaces `#try-output`.
     static let script = """
         "use strict";
@@ -113,13 +115,31 @@ enum ConsoleAssets {
               .catch(function () {});
           }
 
+          var source = null;
+
           function listen(environment) {
-            if (!window.EventSource) { return; }
-            var source = new EventSource("/ui/environments/" + encodeURIComponent(environment) + "/events");
+            if (!window.EventSource || source) { return; }
+            source = new EventSource("/ui/environments/" + encodeURIComponent(environment) + "/events");
             source.addEventListener("open", function () { document.body.dataset.live = "connected"; });
             source.addEventListener("error", function () { document.body.dataset.live = "reconnecting"; });
             source.addEventListener("flags-changed", refresh);
           }
+
+          function stopListening() {
+            if (source) { source.close(); source = null; }
+            document.body.dataset.live = "closed";
+          }
+
+          // A page kept in the back/forward cache must not keep its stream: browsers allow six connections per host,
+          // and six cached live pages would leave none for the next page. Reopen it, and catch up, when it comes back.
+          window.addEventListener("pagehide", stopListening);
+          window.addEventListener("pageshow", function (event) {
+            var environment = document.body.getAttribute("data-live-env");
+            if (event.persisted && environment) {
+              listen(environment);
+              refresh();
+            }
+          });
 
           document.addEventListener("submit", function (event) {
             var form = event.target;
