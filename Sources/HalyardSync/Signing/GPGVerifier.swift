@@ -48,6 +48,9 @@ struct GPGVerifier {
             let fields = line.dropFirst(9).split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             guard let keyword = fields.first else { continue }
             let rest = fields.count > 2 ? fields[2...].joined(separator: " ") : nil
+            let keyID = fields.count > 1 ? fields[1] : nil
+            // `DC1845BF8F3D3CAC (Flag Bot <bot@example.com>)`: the key id and, where gpgv gives it, the user id.
+            let named = (keyID ?? "?") + (rest.map { " (\($0))" } ?? "")
             switch keyword {
             case "GOODSIG" where fields.count >= 2:
                 good = (fields[1], rest ?? "")
@@ -57,8 +60,8 @@ struct GPGVerifier {
             case "BADSIG":
                 failure = SignatureFailure(
                     .badSignature,
-                    "bad GPG signature by key \(fields.count > 1 ? fields[1] : "?")\(rest.map { " (\($0))" } ?? ""): the commit does not match its signature",
-                    key: fields.count > 1 ? fields[1] : nil,
+                    "bad GPG signature by key \(named): the commit does not match its signature",
+                    key: keyID,
                     signer: rest
                 )
             case "EXPKEYSIG", "REVKEYSIG", "EXPSIG":
@@ -67,8 +70,8 @@ struct GPGVerifier {
                     failure
                     ?? SignatureFailure(
                         .badSignature,
-                        "GPG signature by \(what) \(fields.count > 1 ? fields[1] : "?")\(rest.map { " (\($0))" } ?? "")",
-                        key: fields.count > 1 ? fields[1] : nil,
+                        "GPG signature by \(what) \(named)",
+                        key: keyID,
                         signer: rest
                     )
             case "ERRSIG" where fields.count >= 7:
@@ -102,7 +105,7 @@ struct GPGVerifier {
     }
 
     /// The binary keyring: the file itself, or the decoded content of each `PUBLIC KEY BLOCK` when it is armored.
-    static func dearmored(_ bytes: [UInt8]) throws(SSHSignatureProblem) -> [UInt8] {
+    static func dearmored(_ bytes: [UInt8]) throws(SignatureFormatProblem) -> [UInt8] {
         let text = String(decoding: bytes, as: UTF8.self)
         guard text.contains("-----BEGIN PGP PUBLIC KEY BLOCK-----") else { return bytes }
         var output: [UInt8] = []
@@ -118,7 +121,7 @@ struct GPGVerifier {
             guard var lines = body else { continue }
             if line == "-----END PGP PUBLIC KEY BLOCK-----" {
                 guard let decoded = Data(base64Encoded: lines.joined()) else {
-                    throw SSHSignatureProblem("the armored GPG keyring is not valid base64")
+                    throw SignatureFormatProblem("the armored GPG keyring is not valid base64")
                 }
                 output += decoded
                 body = nil
@@ -136,7 +139,7 @@ struct GPGVerifier {
             lines.append(line)
             body = lines
         }
-        guard !output.isEmpty else { throw SSHSignatureProblem("the armored GPG keyring holds no complete key block") }
+        guard !output.isEmpty else { throw SignatureFormatProblem("the armored GPG keyring holds no complete key block") }
         return output
     }
 

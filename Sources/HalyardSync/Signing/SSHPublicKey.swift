@@ -42,10 +42,10 @@ struct SSHPublicKey: Sendable, Equatable {
 
     /// Whether `signature` (the `sshsig` signature field: `string algorithm, string blob`) is a valid signature of
     /// `message` by this key. Throws a description of what is wrong when the key or signature cannot be used at all.
-    func verify(signature: [UInt8], of message: [UInt8]) throws(SSHSignatureProblem) -> Bool {
+    func verify(signature: [UInt8], of message: [UInt8]) throws(SignatureFormatProblem) -> Bool {
         var reader = SSHWireReader(signature)
         guard let algorithm = reader.readText(), let raw = reader.readString(), reader.isAtEnd else {
-            throw SSHSignatureProblem("the signature field is malformed")
+            throw SignatureFormatProblem("the signature field is malformed")
         }
         var key = SSHWireReader(blob)
         _ = key.readString()  // the type, already read
@@ -53,28 +53,28 @@ struct SSHPublicKey: Sendable, Equatable {
         case "ssh-ed25519":
             guard algorithm == "ssh-ed25519" else { throw .mismatch(algorithm, type) }
             guard let bytes = key.readString(), key.isAtEnd, let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: bytes) else {
-                throw SSHSignatureProblem("the ED25519 key is malformed")
+                throw SignatureFormatProblem("the ED25519 key is malformed")
             }
             return publicKey.isValidSignature(raw, for: message)
         case "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521":
             guard algorithm == type else { throw .mismatch(algorithm, type) }
             guard key.readText() != nil, let point = key.readString(), key.isAtEnd else {
-                throw SSHSignatureProblem("the ECDSA key is malformed")
+                throw SignatureFormatProblem("the ECDSA key is malformed")
             }
             var values = SSHWireReader(raw)
             guard let r = values.readUnsignedMPInt(), let s = values.readUnsignedMPInt(), values.isAtEnd else {
-                throw SSHSignatureProblem("the ECDSA signature is malformed")
+                throw SignatureFormatProblem("the ECDSA signature is malformed")
             }
             return try Self.verifyECDSA(type: type, point: point, r: r, s: s, message: message)
         case "ssh-rsa":
             guard let exponent = key.readUnsignedMPInt(), let modulus = key.readUnsignedMPInt(), key.isAtEnd else {
-                throw SSHSignatureProblem("the RSA key is malformed")
+                throw SignatureFormatProblem("the RSA key is malformed")
             }
             let publicKey: _RSA.Signing.PublicKey
             do {
                 publicKey = try _RSA.Signing.PublicKey(n: modulus, e: exponent)
             } catch {
-                throw SSHSignatureProblem("the RSA key cannot be used (\(modulus.count * 8) bits; at least 2048 are needed)")
+                throw SignatureFormatProblem("the RSA key cannot be used (\(modulus.count * 8) bits; at least 2048 are needed)")
             }
             let signature = _RSA.Signing.RSASignature(rawRepresentation: raw)
             switch algorithm {
@@ -83,14 +83,14 @@ struct SSHPublicKey: Sendable, Equatable {
             case "rsa-sha2-256":
                 return publicKey.isValidSignature(signature, for: SHA256.hash(data: message), padding: .insecurePKCS1v1_5)
             default:
-                throw SSHSignatureProblem("the RSA signature uses \(algorithm); only rsa-sha2-256 and rsa-sha2-512 are accepted")
+                throw SignatureFormatProblem("the RSA signature uses \(algorithm); only rsa-sha2-256 and rsa-sha2-512 are accepted")
             }
         default:
-            throw SSHSignatureProblem("keys of type \(type) are not supported")
+            throw SignatureFormatProblem("keys of type \(type) are not supported")
         }
     }
 
-    private static func verifyECDSA(type: String, point: [UInt8], r: [UInt8], s: [UInt8], message: [UInt8]) throws(SSHSignatureProblem) -> Bool {
+    private static func verifyECDSA(type: String, point: [UInt8], r: [UInt8], s: [UInt8], message: [UInt8]) throws(SignatureFormatProblem) -> Bool {
         func raw(_ size: Int) -> [UInt8]? {
             guard r.count <= size, s.count <= size else { return nil }
             return [UInt8](repeating: 0, count: size - r.count) + r + [UInt8](repeating: 0, count: size - s.count) + s
@@ -111,13 +111,14 @@ struct SSHPublicKey: Sendable, Equatable {
                 return key.isValidSignature(try P521.Signing.ECDSASignature(rawRepresentation: raw), for: SHA512.hash(data: message))
             }
         } catch {
-            throw SSHSignatureProblem("the ECDSA key or signature is malformed")
+            throw SignatureFormatProblem("the ECDSA key or signature is malformed")
         }
     }
 }
 
-/// Why an `sshsig` signature cannot be checked at all (as opposed to checking and failing).
-struct SSHSignatureProblem: Error, Sendable, CustomStringConvertible {
+/// Why a signature or key cannot be used at all (as opposed to checking it and failing): malformed, or of an unsupported
+/// algorithm.
+struct SignatureFormatProblem: Error, Sendable, CustomStringConvertible {
     let description: String
 
     init(_ description: String) {

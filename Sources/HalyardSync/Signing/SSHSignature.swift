@@ -22,25 +22,25 @@ struct SSHSignature: Sendable {
     private static let end = "-----END SSH SIGNATURE-----"
 
     /// Parses an armored signature; throws what is wrong with it.
-    init(armored: [UInt8]) throws(SSHSignatureProblem) {
+    init(armored: [UInt8]) throws(SignatureFormatProblem) {
         let text = String(decoding: armored, as: UTF8.self)
         let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         guard let first = lines.firstIndex(of: Self.begin), let last = lines.firstIndex(of: Self.end), first < last else {
-            throw SSHSignatureProblem("the SSH signature armor is malformed")
+            throw SignatureFormatProblem("the SSH signature armor is malformed")
         }
         guard let blob = Data(base64Encoded: lines[(first + 1)..<last].joined()) else {
-            throw SSHSignatureProblem("the SSH signature is not valid base64")
+            throw SignatureFormatProblem("the SSH signature is not valid base64")
         }
         var reader = SSHWireReader(blob)
-        guard reader.read(count: 6) == Self.magic else { throw SSHSignatureProblem("the SSH signature does not start with SSHSIG") }
+        guard reader.read(count: 6) == Self.magic else { throw SignatureFormatProblem("the SSH signature does not start with SSHSIG") }
         guard let version = reader.readUInt32(), version == 1 else {
-            throw SSHSignatureProblem("the SSH signature has an unknown version")
+            throw SignatureFormatProblem("the SSH signature has an unknown version")
         }
         guard let keyBlob = reader.readString(), let key = SSHPublicKey(blob: keyBlob), let namespace = reader.readText(),
             let reserved = reader.readString(), let hashAlgorithm = reader.readText(), let signature = reader.readString(),
             reader.isAtEnd
         else {
-            throw SSHSignatureProblem("the SSH signature is truncated or malformed")
+            throw SignatureFormatProblem("the SSH signature is truncated or malformed")
         }
         self.publicKey = key
         self.namespace = namespace
@@ -50,15 +50,15 @@ struct SSHSignature: Sendable {
     }
 
     /// Whether the signature is valid for `data` in the namespace `git`; throws what prevents checking it.
-    func verify(_ data: [UInt8]) throws(SSHSignatureProblem) -> Bool {
+    func verify(_ data: [UInt8]) throws(SignatureFormatProblem) -> Bool {
         guard namespace == "git" else {
-            throw SSHSignatureProblem("the signature was made for the namespace '\(namespace)', not 'git'")
+            throw SignatureFormatProblem("the signature was made for the namespace '\(namespace)', not 'git'")
         }
         let digest: [UInt8]
         switch hashAlgorithm {
         case "sha512": digest = Array(SHA512.hash(data: data))
         case "sha256": digest = Array(SHA256.hash(data: data))
-        default: throw SSHSignatureProblem("the signature uses the hash algorithm '\(hashAlgorithm)'; only sha256 and sha512 are accepted")
+        default: throw SignatureFormatProblem("the signature uses the hash algorithm '\(hashAlgorithm)'; only sha256 and sha512 are accepted")
         }
         var message = SSHWireWriter()
         message.append(raw: Self.magic)
