@@ -59,6 +59,8 @@ let package = Package(
                 "HalyardRules",
                 "HalyardGit",
                 .product(name: "Crypto", package: "swift-crypto"),
+                // RSA for SSH commit signatures (`rsa-sha2-256`/`512`).
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

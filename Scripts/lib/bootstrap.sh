@@ -34,9 +34,10 @@ ensure_build_dependencies() {
 }
 
 # ensure_test_dependencies: the real servers the transport and packaging tests start on loopback (nginx with
-# git-http-backend through fcgiwrap over TLS from an openssl test CA, OpenSSH's sshd) and systemd-analyze.
+# git-http-backend through fcgiwrap over TLS from an openssl test CA, OpenSSH's sshd), systemd-analyze, and the signing
+# tools of the signed-commit tests (ssh-keygen from openssh-client, gpg from gnupg, gpgv).
 ensure_test_dependencies() {
-    ensure_packages nginx-light fcgiwrap openssh-server openssh-client openssl systemd python3
+    ensure_packages nginx-light fcgiwrap openssh-server openssh-client openssl systemd python3 gnupg gpgv
 }
 
 # ensure_browser_test_dependencies: Debian's Chromium and its chromedriver for the console's browser tests

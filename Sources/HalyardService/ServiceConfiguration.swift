@@ -15,7 +15,8 @@ import Logging
 /// environment and flags into one of these, the tests and the benchmarks write one directly. Each nested value holds the
 /// settings of one concern, with the defaults of DESIGN §8.
 public struct ServiceConfiguration: Sendable {
-    /// The flag repository and how the watcher follows it. Its `dataDirectory` is replaced by
+    /// The flag repository, how the watcher follows it, and which keys must sign the commits it applies
+    /// (`repo.verify.*`: ``WatcherConfiguration/signatures``). Its `dataDirectory` is replaced by
     /// ``ServiceConfiguration/dataDirectory``, so the mirror and the database always live side by side.
     public var repository: WatcherConfiguration
     /// The HTTP API: where it listens, the address others reach it at, its tokens and its limits.

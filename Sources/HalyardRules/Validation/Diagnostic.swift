@@ -31,14 +31,18 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
     public var message: String
     /// How to fix it, when there is something useful to say.
     public var hint: String?
+    /// A stable code for findings that tools match on (`unsigned-commit`, `unknown-signing-key`, `bad-signature`);
+    /// nil for flag validation findings.
+    public var code: String?
 
     /// Creates a finding.
-    public init(severity: Severity, file: String, pointer: String, message: String, hint: String? = nil) {
+    public init(severity: Severity, file: String, pointer: String, message: String, hint: String? = nil, code: String? = nil) {
         self.severity = severity
         self.file = file
         self.pointer = pointer
         self.message = message
         self.hint = hint
+        self.code = code
     }
 
     /// `file: /pointer: message (hint: …)`, where the whole-document pointer `""` prints as `/`.

@@ -101,7 +101,7 @@ extension HTTPAPI {
 }
 
 extension JSONWriter {
-    /// `{file, pointer, message, hint?}`, as `validate --format json` prints it.
+    /// `{file, pointer, message, hint?, code?}`, as `validate --format json` prints it.
     mutating func diagnostic(_ diagnostic: Diagnostic) {
         objectStart()
         key("file")
@@ -113,6 +113,10 @@ extension JSONWriter {
         if let hint = diagnostic.hint {
             key("hint")
             string(hint)
+        }
+        if let code = diagnostic.code {
+            key("code")
+            string(code)
         }
         objectEnd()
     }

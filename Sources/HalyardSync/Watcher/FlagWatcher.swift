@@ -265,9 +265,10 @@ public final class FlagWatcher: Service, Sendable {
 
     private func reject(_ commit: ObjectID, errors: [Diagnostic]) {
         store.updateStatus { $0.rejected = Rejection(commit: commit.hex, at: Date(), errors: errors) }
-        metrics.rejected()
+        let signature = errors.lazy.compactMap { error in SignatureFailure.Reason.allCases.first { $0.rawValue == error.code } }.first
+        metrics.rejected(reason: signature?.metricLabel ?? "invalid")
         logger.error(
-            "rejected commit: invalid flags; still serving the last good flags",
+            "rejected commit: \(signature?.rawValue ?? "invalid flags"); still serving the last good flags",
             metadata: [
                 "commit": "\(commit.hex)",
                 "errors": "\(errors.count)",

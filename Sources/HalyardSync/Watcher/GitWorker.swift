@@ -18,6 +18,7 @@ actor GitWorker {
     private let credentials: Credentials?
     private let trust: RemoteTrust
     private let loader: SnapshotLoader
+    private let signatures: SignaturePolicy
     private var configuredBranch: String?
     private var repository: Repository?
 
@@ -29,6 +30,7 @@ actor GitWorker {
         self.credentials = configuration.credentials
         self.trust = configuration.trust
         self.loader = SnapshotLoader(flagsDirectory: configuration.flagsDirectory)
+        self.signatures = configuration.signatures
         self.configuredBranch = configuration.branch
     }
 
@@ -94,18 +96,25 @@ actor GitWorker {
     }
 
     /// Loads the snapshot at `commit`, incrementally from `previous` when given.
-    func load(commit: ObjectID, after previous: Snapshot?) throws(SnapshotError) -> Snapshot {
+    ///
+    /// With a signature policy, a commit to apply (`verifyingSignature`) without a valid signature by a listed key is
+    /// invalid: the error carries the signature finding, so the watcher rejects it like an invalid flag set.
+    func load(commit: ObjectID, after previous: Snapshot?, verifyingSignature: Bool = true) throws(SnapshotError) -> Snapshot {
         let repository: Repository
         do { repository = try prepare() } catch { throw .git(error) }
+        if verifyingSignature && signatures.isEnabled, case .failed(let failure) = try signatures.check(commit: commit, in: repository) {
+            throw .invalid([failure.diagnostic(commit: commit.hex)])
+        }
         if let previous {
             return try loader.load(commit: commit, from: repository, after: previous)
         }
         return try loader.load(commit: commit, from: repository)
     }
 
-    /// Loads the snapshot at a commit given as hex, or nil when the repository does not have it.
+    /// Loads the snapshot at a commit given as hex, or nil when the repository does not have it. The commit was
+    /// applied before (the persisted one), so its signature is not checked again.
     func load(commitHex: String) -> Snapshot? {
         guard let id = ObjectID(hex: commitHex) else { return nil }
-        return try? load(commit: id, after: nil)
+        return try? load(commit: id, after: nil, verifyingSignature: false)
     }
 }

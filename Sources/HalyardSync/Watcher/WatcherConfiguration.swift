@@ -30,6 +30,8 @@ public struct WatcherConfiguration: Sendable {
     public var initialBackoff: Duration
     /// The largest delay between retries of a failing fetch.
     public var maxBackoff: Duration
+    /// The keys that must sign each applied commit (`repo.verify.*`); disabled by default.
+    public var signatures: SignaturePolicy
 
     /// Creates a configuration; the defaults follow the local branch of the repository around the working directory.
     public init(
@@ -42,7 +44,8 @@ public struct WatcherConfiguration: Sendable {
         credentials: Credentials? = nil,
         initialBackoff: Duration = .seconds(1),
         maxBackoff: Duration = .seconds(300),
-        trust: RemoteTrust = RemoteTrust()
+        trust: RemoteTrust = RemoteTrust(),
+        signatures: SignaturePolicy = SignaturePolicy()
     ) {
         self.source = source
         self.branch = branch
@@ -54,5 +57,6 @@ public struct WatcherConfiguration: Sendable {
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
         self.trust = trust
+        self.signatures = signatures
     }
 }

@@ -8,7 +8,12 @@ struct WatcherMetrics: Sendable {
     private let fetchError = Counter(label: "halyard_fetch_total", dimensions: [("result", "error")])
     private let fetchDuration = Timer(label: "halyard_fetch_duration_seconds", preferredDisplayUnit: .seconds)
     private let appliedTotal = Counter(label: "halyard_commits_applied_total")
-    private let rejectedTotal = Counter(label: "halyard_commits_rejected_total")
+    /// By `reason`: `invalid` flags, or the signature's `unsigned`, `unknown_key`, `bad_signature`.
+    private let rejectedTotal = Dictionary(
+        uniqueKeysWithValues: (["invalid"] + SignatureFailure.Reason.allCases.map(\.metricLabel)).map {
+            ($0, Counter(label: "halyard_commits_rejected_total", dimensions: [("reason", $0)]))
+        }
+    )
     private let lastApplied = Gauge(label: "halyard_last_applied_timestamp_seconds")
 
     func fetch(result: String, duration: Duration) {
@@ -28,7 +33,7 @@ struct WatcherMetrics: Sendable {
         }
     }
 
-    func rejected() {
-        rejectedTotal.increment()
+    func rejected(reason: String) {
+        rejectedTotal[reason]?.increment()
     }
 }

@@ -8,7 +8,11 @@ import HalyardSync
 struct History: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the commits that effectively changed a flag, newest first.",
-        discussion: "Walks first parents from the tip and compares each commit with its first parent. A reformat is no change."
+        discussion: """
+            Walks first parents from the tip and compares each commit with its first parent. A reformat is no change. \
+            With signature keys configured (--allowed-signers, --gpg-keyring, or repo.verify.* from --config or \
+            HALYARD_REPO_VERIFY_*), each entry also says who signed its commit.
+            """
     )
 
     @Argument(help: ArgumentHelp("One flag to follow.", valueName: "env/flag"))
@@ -30,6 +34,8 @@ struct History: ParsableCommand {
 
     @Option(help: "Output format.")
     var format: OutputFormat = .text
+
+    @OptionGroup var signing: SignatureOptions
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
@@ -59,16 +65,25 @@ struct History: ParsableCommand {
             } catch let error as HistoryError {
                 throw CLIError(error.message)
             }
+            let policy = try signing.policy()
+            var signatures: [String: SignatureCheck] = [:]
+            if policy.isEnabled {
+                for entry in entries where signatures[entry.commit] == nil {
+                    guard let id = ObjectID(hex: entry.commit) else { continue }
+                    signatures[entry.commit] = try policy.check(commit: id, in: repo)
+                }
+            }
             switch format {
             case .json:
-                print(Self.json(entries))
+                print(Self.json(entries, signatures: signatures))
             case .text:
                 if entries.isEmpty { print("no effective changes") }
                 var versions = FlagVersions(repository: repo, flagsDirectory: repository.flagsDirectory)
                 for entry in entries {
                     let date = Self.iso8601(entry.date)
                     print(
-                        "\(entry.commit.prefix(7))  \(date)  \(entry.change.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(entry.environment)/\(entry.flag)  \(entry.author) <\(entry.email)>  \(entry.subject)"
+                        "\(entry.commit.prefix(7))  \(date)  \(entry.change.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(entry.environment)/\(entry.flag)  \(entry.author) <\(entry.email)>  "
+                            + (signatures[entry.commit].map { "[\($0.summary)]  " } ?? "") + entry.subject
                     )
                     for note in versions.notes(for: entry) { print("         - \(ChangeDescription.plain(note))") }
                 }
@@ -80,8 +95,9 @@ struct History: ParsableCommand {
         date.formatted(.iso8601)
     }
 
-    /// `[{"commit", "author", "email", "date", "subject", "environment", "flag", "change"}, …]`.
-    static func json(_ entries: [HistoryEntry]) -> String {
+    /// `[{"commit", "author", "email", "date", "subject", "environment", "flag", "change", "signer"?}, …]`, with
+    /// `signer` when signatures were checked.
+    static func json(_ entries: [HistoryEntry], signatures: [String: SignatureCheck] = [:]) -> String {
         var json = JSONWriter(capacity: 64 + entries.count * 256)
         json.arrayStart()
         for entry in entries {
@@ -102,6 +118,10 @@ struct History: ParsableCommand {
             json.string(entry.flag)
             json.key("change")
             json.string(entry.change.rawValue)
+            if let signature = signatures[entry.commit] {
+                json.key("signer")
+                signature.write(to: &json)
+            }
             json.objectEnd()
         }
         json.arrayEnd()

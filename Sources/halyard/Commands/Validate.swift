@@ -7,7 +7,11 @@ import HalyardSync
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate every flag file of the working tree, or of the tree at a revision.",
-        discussion: "Exit status: 0 valid (warnings allowed), 1 invalid, 2 repository or I/O error, 64 usage error."
+        discussion: """
+            With --verify-signatures (and --rev), the commit must also carry a valid signature by a key of \
+            --allowed-signers or --gpg-keyring (or repo.verify.* from --config or HALYARD_REPO_VERIFY_*), as serve requires.
+            Exit status: 0 valid (warnings allowed), 1 invalid, 2 repository or I/O error, 64 usage error.
+            """
     )
 
     @OptionGroup var repository: RepositoryOptions
@@ -18,21 +22,46 @@ struct Validate: ParsableCommand {
     @Option(help: "Output format.")
     var format: OutputFormat = .text
 
+    @ArgumentParser.Flag(name: .customLong("verify-signatures"), help: "Also require a valid signature by a listed key on the commit (--rev).")
+    var verifySignatures = false
+
+    @OptionGroup var signing: SignatureOptions
+
+    func validate() throws {
+        if verifySignatures && rev == nil {
+            throw ValidationError("--verify-signatures checks a commit: give --rev REV")
+        }
+    }
+
     func run() throws {
         try reportingErrors {
             let outcome: (diagnostics: [Diagnostic], flags: Int, environments: Int)
+            var signature: SignatureCheck?
+            var signatureDiagnostics: [Diagnostic] = []
             do {
                 let snapshot: Snapshot
                 if let rev {
                     let repo = try repository.openRepository()
                     let commit = try repository.resolve(rev, in: repo)
+                    if verifySignatures {
+                        let policy = try signing.policy()
+                        guard policy.isEnabled else {
+                            printError(
+                                "error: --verify-signatures needs --allowed-signers or --gpg-keyring (or repo.verify.* in --config)"
+                            )
+                            throw ExitCode.validationFailure
+                        }
+                        let check = try policy.check(commit: commit, in: repo)
+                        signature = check
+                        signatureDiagnostics = check.failure.map { [$0.diagnostic(commit: commit.hex)] } ?? []
+                    }
                     snapshot = try repository.loader.load(commit: commit, from: repo)
                 } else {
                     snapshot = try repository.loader.loadWorkingTree(at: try repository.workingTreeRoot())
                 }
-                outcome = (snapshot.warnings, snapshot.flagCount, snapshot.environments.count)
+                outcome = (signatureDiagnostics + snapshot.warnings, snapshot.flagCount, snapshot.environments.count)
             } catch let error as SnapshotError where error.isInvalidFlagSet {
-                outcome = (error.diagnostics, 0, 0)
+                outcome = (signatureDiagnostics + error.diagnostics, 0, 0)
             } catch let error as SnapshotError {
                 throw CLIError(error.description, exitCode: 2)
             }
@@ -48,16 +77,21 @@ struct Validate: ParsableCommand {
                 Self.write(errors, to: &json)
                 json.key("warnings")
                 Self.write(warnings, to: &json)
+                if let signature {
+                    json.key("signer")
+                    signature.write(to: &json)
+                }
                 json.objectEnd()
                 print(json.text)
             case .text:
-                for diagnostic in errors { print("error: \(diagnostic)") }
+                for diagnostic in errors { print("error: " + (diagnostic.code.map { "\($0): " } ?? "") + "\(diagnostic)") }
                 for diagnostic in warnings { print("warning: \(diagnostic)") }
                 if errors.isEmpty {
                     let source = rev.map { "at \($0)" } ?? "in the working tree"
                     print(
                         "valid: \(outcome.flags) flag\(outcome.flags == 1 ? "" : "s") in \(outcome.environments) environment\(outcome.environments == 1 ? "" : "s") \(source)"
                             + (warnings.isEmpty ? "" : ", \(warnings.count) warning\(warnings.count == 1 ? "" : "s")")
+                            + (signature?.signer.map { ", signed by \($0)" } ?? "")
                     )
                 } else {
                     print("invalid: \(errors.count) error\(errors.count == 1 ? "" : "s"), \(warnings.count) warning\(warnings.count == 1 ? "" : "s")")
@@ -67,7 +101,7 @@ struct Validate: ParsableCommand {
         }
     }
 
-    /// `[{"file", "pointer", "message", "hint"?}, …]`.
+    /// `[{"file", "pointer", "message", "hint"?, "code"?}, …]`.
     private static func write(_ diagnostics: [Diagnostic], to json: inout JSONWriter) {
         json.arrayStart()
         for diagnostic in diagnostics {
@@ -81,6 +115,10 @@ struct Validate: ParsableCommand {
             if let hint = diagnostic.hint {
                 json.key("hint")
                 json.string(hint)
+            }
+            if let code = diagnostic.code {
+                json.key("code")
+                json.string(code)
             }
             json.objectEnd()
         }

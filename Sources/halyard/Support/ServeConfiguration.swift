@@ -4,6 +4,7 @@ import HalyardGit
 import HalyardNotify
 import HalyardRules
 import HalyardServer
+import HalyardSync
 
 /// Everything `halyard serve` reads at start-up, from CLI flags over `HALYARD_*` environment variables over the JSON
 /// config file (DESIGN §8).
@@ -21,6 +22,10 @@ struct ServeConfiguration: Sendable {
     var tlsCAFile: String?
     /// `repo.auth.knownHosts`: the known_hosts file an SSH remote's host key must be listed in.
     var knownHostsFile: String?
+    /// `repo.verify.allowedSigners`, `repo.verify.gpgKeyring`: the keys every applied commit must be signed by.
+    var signatures = SignaturePolicy()
+    /// What reading the signature settings skipped (`cert-authority` lines), logged at start-up.
+    var signatureWarnings: [String] = []
     var host = "127.0.0.1"
     var port = 8080
     var publicURL: String?
@@ -46,6 +51,7 @@ struct ServeConfiguration: Sendable {
         "repo.auth.token": .string, "repo.auth.tokenFile": .string, "repo.auth.username": .string,
         "repo.auth.sshKey": .string, "repo.auth.sshPublicKey": .string, "repo.auth.sshPassphrase": .string,
         "repo.auth.knownHosts": .string, "repo.tls.caFile": .string,
+        "repo.verify.allowedSigners": .string, "repo.verify.gpgKeyring": .string,
         "http.host": .string, "http.port": .int, "http.publicURL": .string,
         "dataDir": .string,
         "auth.adminToken": .string, "auth.readTokens": .stringArray, "auth.gitHookSecret": .string,
@@ -124,6 +130,15 @@ struct ServeConfiguration: Sendable {
         config.sshPassphrase = try string("repo.auth.sshPassphrase")
         config.tlsCAFile = try readableFile(string("repo.tls.caFile"), key: "repo.tls.caFile")
         config.knownHostsFile = try readableFile(string("repo.auth.knownHosts"), key: "repo.auth.knownHosts")
+        config.signatures = SignaturePolicy(
+            allowedSigners: try readableFile(string("repo.verify.allowedSigners"), key: "repo.verify.allowedSigners"),
+            gpgKeyring: try readableFile(string("repo.verify.gpgKeyring"), key: "repo.verify.gpgKeyring")
+        )
+        do {
+            config.signatureWarnings = try config.signatures.validate()
+        } catch {
+            throw CLIError("configuration key repo.verify: \(error)", exitCode: 2)
+        }
         config.host = try string("http.host") ?? config.host
         if let port = reader.int(forKey: "http.port") {
             config.port = port

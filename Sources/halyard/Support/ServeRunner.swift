@@ -43,6 +43,7 @@ struct ServeRunner {
             throw fail("\(error)", exitCode: 2)
         }
         warnAboutWeakTokens(logger)
+        for warning in settings.signatureWarnings { logger.warning("repo.verify.allowedSigners: \(warning)") }
         let service: HalyardService
         do {
             service = try HalyardService(configuration: serviceConfiguration(level: level), logger: logger, metricsRegistry: registry)
@@ -72,7 +73,8 @@ struct ServeRunner {
                 pollInterval: settings.pollInterval,
                 dataDirectory: settings.dataDirectory,
                 credentials: credentials,
-                trust: RemoteTrust(certificateAuthorityFile: settings.tlsCAFile, knownHostsFile: settings.knownHostsFile)
+                trust: RemoteTrust(certificateAuthorityFile: settings.tlsCAFile, knownHostsFile: settings.knownHostsFile),
+                signatures: settings.signatures
             ),
             http: ServiceConfiguration.HTTP(
                 host: settings.host,
