@@ -64,8 +64,8 @@ public struct HTTPAPI: Sendable {
     let gitHookSecret: String?
     /// What the console reads from git (commits, history, diffs); `nil` leaves those parts of its pages out.
     let repositoryBrowser: RepositoryBrowser?
-    /// The console's logged-in sessions.
-    let consoleSessions = ConsoleSessions()
+    /// The console's logged-in sessions, signed with a key derived from the tokens.
+    let consoleSessions: ConsoleSessions
 
     /// Creates the API over closures for the watcher's two entry points.
     ///
@@ -108,6 +108,7 @@ public struct HTTPAPI: Sendable {
         self.readTokens = configuration.readTokens.filter { !$0.isEmpty }
         self.adminToken = configuration.adminToken.flatMap { $0.isEmpty ? nil : $0 }
         self.gitHookSecret = configuration.gitHookSecret.flatMap { $0.isEmpty ? nil : $0 }
+        self.consoleSessions = ConsoleSessions(readTokens: readTokens, adminToken: adminToken)
     }
 
     /// Creates the API over a running ``FlagWatcher``; pass a ``RepositoryBrowser`` over the same repository for the
