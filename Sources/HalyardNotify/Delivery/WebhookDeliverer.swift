@@ -197,7 +197,10 @@ public final class WebhookDeliverer: Service, Sendable {
         self.completions = CompletionQueue(store: database)
         self.pinnedClients = PinnedClients(
             eventLoopGroup: httpClient.eventLoopGroup,
-            configuration: Self.httpClientConfiguration(timeout: configuration.timeout, maxConcurrentDeliveries: configuration.maxConcurrentDeliveries)
+            configuration: Self.httpClientConfiguration(
+                timeout: configuration.timeout,
+                maxConcurrentDeliveries: configuration.maxConcurrentDeliveries
+            )
         )
     }
 
