@@ -12,6 +12,16 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
+        .target(
+            name: "BenchSupport",
+            dependencies: [
+                .product(name: "HalyardService", package: "Halyard"),
+                .product(name: "HalyardSync", package: "Halyard"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "BenchSupport"
+        ),
         .executableTarget(
             name: "rules-bench",
             dependencies: [.product(name: "HalyardRules", package: "Halyard")],
@@ -31,6 +41,7 @@ let package = Package(
         .executableTarget(
             name: "propagation-bench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "HalyardSync", package: "Halyard"),
                 .product(name: "HalyardNotify", package: "Halyard"),
                 .product(name: "HalyardService", package: "Halyard"),
@@ -42,6 +53,7 @@ let package = Package(
         .executableTarget(
             name: "delivery-bench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "HalyardSync", package: "Halyard"),
                 .product(name: "HalyardNotify", package: "Halyard"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -61,6 +73,7 @@ let package = Package(
         .executableTarget(
             name: "client-propagation-bench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "HalyardClient", package: "Halyard"),
                 .product(name: "HalyardClientHummingbird", package: "Halyard"),
                 .product(name: "HalyardSync", package: "Halyard"),

@@ -121,6 +121,9 @@ public final class TestReceiver: Sendable {
     /// on it was answered, so `openConnections == 0` after a client died means its last requests were recorded.
     public var openConnections: Int { self.connections.value.withLock { $0 } }
 
+    /// The connections accepted since the start, open or closed: a client that reuses its connection adds none.
+    public var acceptedConnections: Int { self.connections.accepted.withLock { $0 } }
+
     /// The requests received on one path.
     public func requests(path: String) -> [Received] {
         self.requests.filter { $0.path == path }
@@ -173,6 +176,7 @@ public final class TestReceiver: Sendable {
 /// The number of open connections of a ``TestReceiver``.
 private final class ConnectionCount: Sendable {
     let value = Mutex(0)
+    let accepted = Mutex(0)
 }
 
 /// Hummingbird's HTTP/1 connection handling, counting each connection while it is open.
@@ -185,6 +189,7 @@ private struct CountedHTTP1Channel: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         self.base.setup(channel: channel, logger: logger).map { value in
             self.count.value.withLock { $0 += 1 }
+            self.count.accepted.withLock { $0 += 1 }
             return value
         }
     }

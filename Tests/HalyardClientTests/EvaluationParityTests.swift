@@ -62,32 +62,63 @@ struct EvaluationParityTests {
         await halyard.destroy()
     }
 
-    @Test func testSameValuesAsTheEvaluateRoute() async throws {
+    /// The `/evaluate` route with `"details": true`, over a few thousand contexts: every flag's value, variant and reason
+    /// as the client gives them. Requests go a few at a time, to keep the test short.
+    @Test func testSameValueVariantAndReasonAsTheEvaluateRouteWithDetails() async throws {
         let halyard = try await HalyardFixture()
         let running = try RunningClient.start(HalyardClientConfiguration(baseURL: halyard.baseURL, environment: "production"))
         try await running.client.waitUntilReady(timeout: .seconds(20))
-        for attributes in Self.contexts(count: 300) {
-            var json = JSONWriter()
-            json.objectStart()
-            json.key("context")
-            json.json(.object(attributes))
-            json.objectEnd()
-            var request = HTTPClientRequest(url: halyard.baseURL + "/v1/environments/production/evaluate")
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(json.bytes)
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-            #expect(response.status == .ok)
-            let body = try await response.body.collect(upTo: 1 << 20)
-            let served = try #require(try JSONValue.parse(Array(buffer: body))["flags"]?.objectValue)
-            let local = running.client.allFlags(context: EvaluationContext(attributes))
-            #expect(Set(served.keys) == Set(local.keys))
-            for (id, value) in served {
-                #expect(local[id]?.value.jsonText == value.jsonText, "\(id) for \(attributes)")
+        let ids = try #require(running.client.flagSet?.sortedIDs)
+        let contexts = Self.contexts(count: 3000)
+        let concurrency = 8
+        let compared = try await withThrowingTaskGroup(of: Int.self) { group in
+            for lane in 0..<concurrency {
+                group.addTask {
+                    var compared = 0
+                    for index in stride(from: lane, to: contexts.count, by: concurrency) {
+                        compared += try await Self.compareWithRoute(contexts[index], ids: ids, baseURL: halyard.baseURL, client: running.client)
+                    }
+                    return compared
+                }
             }
+            return try await group.reduce(0, +)
         }
+        #expect(compared == contexts.count * ids.count)
         await running.stop()
         await halyard.destroy()
+    }
+
+    /// Posts one context to `/evaluate` with details and checks every served flag against the client's details;
+    /// returns the number of flags compared.
+    static func compareWithRoute(_ attributes: [String: JSONValue], ids: [String], baseURL: String, client: HalyardClient) async throws -> Int {
+        var json = JSONWriter()
+        json.objectStart()
+        json.key("context")
+        json.json(.object(attributes))
+        json.key("details")
+        json.bool(true)
+        json.objectEnd()
+        var request = HTTPClientRequest(url: baseURL + "/v1/environments/production/evaluate")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(json.bytes)
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(response.status == .ok)
+        let body = try await response.body.collect(upTo: 1 << 20)
+        let served = try #require(try JSONValue.parse(Array(buffer: body))["flags"]?.objectValue)
+        #expect(served.keys.sorted() == ids)
+        let local = client.allFlags(context: EvaluationContext(attributes))
+        var compared = 0
+        for id in ids {
+            let server = try #require(served[id]?.objectValue, "\(id) for \(attributes)")
+            let details = try #require(local[id], "\(id) for \(attributes)")
+            #expect(details.value.jsonText == server["value"]?.jsonText, "\(id) for \(attributes)")
+            #expect(details.variant == server["variant"]?.stringValue, "\(id) for \(attributes)")
+            #expect(details.reason.rawValue == server["reason"]?.stringValue, "\(id) for \(attributes)")
+            #expect(details.errorCode == nil, "\(id) for \(attributes)")
+            compared += 1
+        }
+        return compared
     }
 }
 

@@ -153,6 +153,8 @@ public final class WebhookDeliverer: Service, Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     private let metrics: DeliveryMetrics
+    private let completions: CompletionQueue
+    private let pinnedClients: PinnedClients
 
     /// Creates a deliverer.
     ///
@@ -192,6 +194,14 @@ public final class WebhookDeliverer: Service, Sendable {
         self.flagsBaseURL = flagsBaseURL
         self.metrics = DeliveryMetrics(factory: metricsFactory)
         self.logger = logger
+        self.completions = CompletionQueue(store: database)
+        self.pinnedClients = PinnedClients(
+            eventLoopGroup: httpClient.eventLoopGroup,
+            configuration: Self.httpClientConfiguration(
+                timeout: configuration.timeout,
+                maxConcurrentDeliveries: configuration.maxConcurrentDeliveries
+            )
+        )
     }
 
     /// An `HTTPClient` configuration for webhooks: no redirects, the timeout as connect and read timeout, enough
@@ -237,6 +247,7 @@ public final class WebhookDeliverer: Service, Sendable {
                 return state.takeWaiter()
             }?.resume()
         }
+        await self.pinnedClients.shutdown()
         self.logger.info("Webhook deliverer stopped")
     }
 
@@ -275,7 +286,7 @@ public final class WebhookDeliverer: Service, Sendable {
                             state.busySubscriptions.insert(message.subscriptionID)
                         }
                     }
-                    for message in batch.messages {
+                    for message in await self.completingFlagsURLs(batch.messages) {
                         group.addTask {
                             await self.deliver(message)
                             self.finished(subscriptionID: message.subscriptionID)
@@ -374,10 +385,9 @@ public final class WebhookDeliverer: Service, Sendable {
 
     // MARK: - One attempt
 
-    /// Sends one message and records what happened: complete its `flagsUrl`, send it, judge the answer, record the
-    /// attempt together with the message's next state, then count and log it.
-    private func deliver(_ stored: OutboxMessage) async {
-        let message = await self.completingFlagsURL(stored)
+    /// Sends one message (its `flagsUrl` already completed) and records what happened: send it, judge the answer,
+    /// record the attempt together with the message's next state, then count and log it.
+    private func deliver(_ message: OutboxMessage) async {
         let logger = self.logger(for: message)
         guard let attempt = await self.attempt(message, logger: logger) else { return }
         let now = self.clock.now()
@@ -433,7 +443,8 @@ public final class WebhookDeliverer: Service, Sendable {
         )
     }
 
-    /// Appends the attempt to the delivery log and moves the message on, in one write; false when the database failed.
+    /// Appends the attempt to the delivery log and moves the message on, in one write shared with the attempts that
+    /// finish meanwhile (``CompletionQueue``); false when the database failed.
     ///
     /// After a failed write the message stays as it was and is sent again (with the same webhook-id). This subscription
     /// then stays busy for a while, so a failing database does not turn into a busy loop of requests.
@@ -450,7 +461,7 @@ public final class WebhookDeliverer: Service, Sendable {
             result: verdict.outcome.result
         )
         do {
-            try await self.database.complete(message, attempt: entry, outcome: verdict.outcome)
+            try await self.completions.complete(OutboxCompletion(message: message, attempt: entry, outcome: verdict.outcome))
             return true
         } catch {
             logger.error("Cannot record a webhook delivery", metadata: ["error": "\(error)"])
@@ -496,17 +507,10 @@ public final class WebhookDeliverer: Service, Sendable {
             case .asIs:
                 return try await Self.exchange(request, client: self.httpClient, deadline: deadline, logger: logger)
             case .pinned(let host, let address):
-                // A client whose only way to reach `host` is the address just checked (see SubscriberNetworkPolicy).
-                var configuration = Self.httpClientConfiguration(timeout: timeout, maxConcurrentDeliveries: 1)
-                configuration.dnsOverride = [host: address.description]
-                let client = HTTPClient(eventLoopGroup: self.httpClient.eventLoopGroup, configuration: configuration)
-                do {
-                    let response = try await Self.exchange(request, client: client, deadline: deadline, logger: logger)
-                    try? await client.shutdown()
-                    return response
-                } catch {
-                    try? await client.shutdown()
-                    throw error
+                // A client whose only way to reach `host` is the address just checked (see SubscriberNetworkPolicy),
+                // kept with its connections for the next attempt that checks the same address.
+                return try await self.pinnedClients.withClient(host: host, address: address) { client in
+                    try await Self.exchange(request, client: client, deadline: deadline, logger: logger)
                 }
             }
         }
@@ -528,20 +532,25 @@ public final class WebhookDeliverer: Service, Sendable {
         return AttemptResponse(status: Int(response.status.code), retryAfter: response.headers.first(name: "retry-after"))
     }
 
-    /// The message with `flagsUrl` completed from the base URL when its stored body holds a path only. The completed
-    /// body is stored before it is sent, so every later attempt (after a restart too, on another port) re-sends the
-    /// same bytes, as a body written whole at enqueue time would be.
-    private func completingFlagsURL(_ message: OutboxMessage) async -> OutboxMessage {
-        guard let base = self.flagsBaseURL?() else { return message }
-        let body = WebhookPayload.resolvingFlagsURL(message.body, base: base)
-        guard body != message.body else { return message }
-        do {
-            try await self.database.storeCompletedBody(body, messageID: message.messageID)
-        } catch {
-            self.logger.error("Cannot store a webhook body with its flagsUrl; sending it anyway", metadata: ["error": "\(error)"])
+    /// The messages with `flagsUrl` completed from the base URL where their stored body holds a path only. The
+    /// completed bodies are stored, all in one write, before any is sent, so every later attempt (after a restart too,
+    /// on another port) re-sends the same bytes, as a body written whole at enqueue time would be.
+    private func completingFlagsURLs(_ messages: [OutboxMessage]) async -> [OutboxMessage] {
+        guard let base = self.flagsBaseURL?() else { return messages }
+        var completed = messages
+        var changed: [CompletedBody] = []
+        for index in completed.indices {
+            let body = WebhookPayload.resolvingFlagsURL(completed[index].body, base: base)
+            guard body != completed[index].body else { continue }
+            completed[index].body = body
+            changed.append(CompletedBody(messageID: completed[index].messageID, body: body))
         }
-        var completed = message
-        completed.body = body
+        guard !changed.isEmpty else { return completed }
+        do {
+            try await self.database.storeCompletedBodies(changed)
+        } catch {
+            self.logger.error("Cannot store webhook bodies with their flagsUrl; sending them anyway", metadata: ["error": "\(error)"])
+        }
         return completed
     }
 

@@ -279,20 +279,6 @@ extension StateDatabase {
 
     /// Applies the outcome of one attempt and appends it to the delivery log, in one transaction.
     public func complete(_ message: OutboxMessage, attempt: DeliveryAttempt, outcome: DeliveryOutcome) throws(NotifyError) {
-        try self.writeOutbox { db in
-            switch outcome {
-            case .delivered, .dead:
-                try db.execute(sql: "DELETE FROM outbox WHERE message_id = ?", arguments: [message.messageID])
-            case .retry(let date):
-                try db.execute(
-                    sql: "UPDATE outbox SET attempts = ?, next_attempt_at = ? WHERE message_id = ?",
-                    arguments: [attempt.attempt, date.timeIntervalSince1970, message.messageID]
-                )
-            case .gone:
-                try db.execute(sql: "UPDATE subscription SET disabled = 1 WHERE id = ?", arguments: [message.subscriptionID])
-                try db.execute(sql: "DELETE FROM outbox WHERE subscription_id = ?", arguments: [message.subscriptionID])
-            }
-            try Self.appendDelivery(attempt, subscriptionID: message.subscriptionID, in: db)
-        }
+        try self.complete([OutboxCompletion(message: message, attempt: attempt, outcome: outcome)])
     }
 }

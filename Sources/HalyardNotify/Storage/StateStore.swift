@@ -59,9 +59,15 @@ public protocol OutboxStore: AppliedStateStore {
     /// Replaces a pending message's body with the one it is first sent with (`flagsUrl` completed); a message
     /// replaced or removed meanwhile is left alone.
     func storeCompletedBody(_ body: [UInt8], messageID: String) async throws(NotifyError)
+    /// Stores several completed bodies (``storeCompletedBody(_:messageID:)`` for each), in one transaction where the
+    /// store can; the deliverer stores a claimed batch's bodies at once before sending them.
+    func storeCompletedBodies(_ bodies: [CompletedBody]) async throws(NotifyError)
     /// Applies the outcome of one attempt (remove, reschedule, or disable the subscription) and appends the attempt to
     /// the delivery log, in one transaction; the message's claim ends.
     func complete(_ message: OutboxMessage, attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws(NotifyError)
+    /// Applies several outcomes (``complete(_:attempt:outcome:)`` for each, in order), in one transaction where the
+    /// store can; the deliverer records the attempts that finish together at once.
+    func complete(_ completions: [OutboxCompletion]) async throws(NotifyError)
     /// Registers a closure called after this store instance enqueued messages; the deliverer wakes itself with it.
     func addEnqueueObserver(_ observer: @escaping @Sendable () -> Void) -> Int
     /// Removes an observer registered with ``addEnqueueObserver(_:)``.
