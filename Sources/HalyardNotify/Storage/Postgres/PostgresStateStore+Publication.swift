@@ -126,20 +126,14 @@ extension PostgresStateStore: SharedPublicationStore {
         while !Task.isCancelled {
             do {
                 let connection = try await Self.connect(location: self.postgres, password: self.password, id: 2, logger: self.logger)
-                defer { connection.close().whenComplete { _ in } }
-                try await connection.listen(on: Self.eventsChannel) { notifications in
+                do {
+                    try await self.listen(on: connection, onRefresh: onRefresh)
                     failures = 0
-                    self.coordination.update { $0.listening = true }
-                    onRefresh()
-                    self.notifyEnqueued()
-                    for try await notification in notifications {
-                        if notification.payload == "outbox" {
-                            self.notifyEnqueued()
-                        } else if notification.payload.hasPrefix("refresh:"), notification.payload != "refresh:" + self.replicaID {
-                            onRefresh()
-                        }
-                    }
+                } catch {
+                    try? await connection.close()
+                    throw error
                 }
+                try? await connection.close()
                 self.coordination.update { $0.listening = false }
             } catch {
                 self.coordination.update { $0.listening = false }
@@ -148,6 +142,22 @@ extension PostgresStateStore: SharedPublicationStore {
                 self.logger.debug("the shared-events connection failed; reconnecting", metadata: ["error": "\(self.databaseError(error))"])
             }
             try? await Task.sleep(for: backoff.delay(attempt: max(1, failures)))
+        }
+    }
+
+    /// Dispatches the notifications of `halyard_events` until the connection ends or the task is cancelled.
+    private func listen(on connection: PostgresConnection, onRefresh: @escaping @Sendable () -> Void) async throws {
+        try await connection.listen(on: Self.eventsChannel) { notifications in
+            self.coordination.update { $0.listening = true }
+            onRefresh()
+            self.notifyEnqueued()
+            for try await notification in notifications {
+                if notification.payload == "outbox" {
+                    self.notifyEnqueued()
+                } else if notification.payload.hasPrefix("refresh:"), notification.payload != "refresh:" + self.replicaID {
+                    onRefresh()
+                }
+            }
         }
     }
 
@@ -259,8 +269,9 @@ actor PostgresPublisherSession {
         if self.held {
             self.logger.warning("the publisher lock's connection is gone; this replica is no longer the publisher")
         }
-        if let connection, !connection.isClosed {
-            connection.close().whenComplete { _ in }
+        if let connection {
+            // Held until closed: a connection must not be released open.
+            Task { try? await connection.close() }
         }
         self.connection = nil
         self.held = false
