@@ -171,7 +171,7 @@ struct ReplicaTests {
         let problems = ChainCheck.problems(
             messages: receiver.requests.compactMap { ReceivedMessage($0) },
             commits: commits,
-            lastChange: ["production": commits[1], "staging": commits[2]],
+            changes: ["production": [1], "staging": [2]],
             subscriptions: subscriptions
         )
         #expect(problems.isEmpty, "\(problems)\n\(cluster.logs)")
