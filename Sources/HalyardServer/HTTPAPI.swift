@@ -66,6 +66,9 @@ public struct HTTPAPI: Sendable {
     let repositoryBrowser: RepositoryBrowser?
     /// The console's logged-in sessions, signed with a key derived from the tokens.
     let consoleSessions: ConsoleSessions
+    /// The health of a state store shared by several replicas (`state` in `/v1/status`); `nil` (no `state` object) with
+    /// SQLite.
+    public var sharedStateHealth: (@Sendable () -> SharedStateHealth?)?
 
     /// Creates the API over closures for the watcher's two entry points.
     ///

@@ -171,12 +171,13 @@ public final class HalyardService: Service, Sendable {
             enabled: http.uiEnabled,
             secureCookies: http.publicURL?.lowercased().hasPrefix("https://") ?? false
         )
-        self.api = HTTPAPI(
+        var api = HTTPAPI(
             configuration: apiConfiguration,
             store: store,
             refresh: {
                 onRefreshRequest?()
-                watcher.requestRefresh()
+                // With PostgreSQL every replica fetches (NOTIFY); with SQLite this one only.
+                watcher.requestRefreshEverywhere()
             },
             changesSince: { commit, environment in await watcher.changes(since: commit, environment: environment) },
             database: database,
@@ -185,6 +186,8 @@ public final class HalyardService: Service, Sendable {
             logger: logger,
             repositoryBrowser: RepositoryBrowser(configuration: repository)
         )
+        api.sharedStateHealth = { watcher.sharedStateHealth }
+        self.api = api
     }
 
     /// The base URL of `flagsUrl` in webhook bodies: ``ServiceConfiguration/HTTP/publicURL``, or else built from the

@@ -32,6 +32,11 @@ public struct WatcherConfiguration: Sendable {
     public var maxBackoff: Duration
     /// The keys that must sign each applied commit (`repo.verify.*`); disabled by default.
     public var signatures: SignaturePolicy
+    /// With a shared store (PostgreSQL, DESIGN §10): how often a replica that does not publish tries the publisher lock,
+    /// and how often the publisher checks it still holds it. A dead publisher is replaced within about this long.
+    public var publisherLockRetry: Duration = .seconds(1)
+    /// With a shared store: the largest delay between retries of a publication that failed (the database is down).
+    public var maxPublicationBackoff: Duration = .seconds(5)
 
     /// Creates a configuration; the defaults follow the local branch of the repository around the working directory.
     public init(
