@@ -61,6 +61,9 @@ public struct HTTPAPI: Sendable {
     let adminToken: String?
     /// The git hook secret, `nil` when unset or empty.
     let gitHookSecret: String?
+    /// The health of a state store shared by several replicas (`state` in `/v1/status`); `nil` (no `state` object) with
+    /// SQLite.
+    public var sharedStateHealth: (@Sendable () -> SharedStateHealth?)?
 
     /// Creates the API over closures for the watcher's two entry points.
     ///

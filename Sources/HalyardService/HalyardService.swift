@@ -156,7 +156,7 @@ public final class HalyardService: Service, Sendable {
         self.watcher = watcher
 
         let http = configuration.http
-        self.api = HTTPAPI(
+        var api = HTTPAPI(
             configuration: HTTPAPIConfiguration(
                 host: http.host,
                 port: http.port,
@@ -171,7 +171,8 @@ public final class HalyardService: Service, Sendable {
             store: store,
             refresh: {
                 onRefreshRequest?()
-                watcher.requestRefresh()
+                // With PostgreSQL every replica fetches (NOTIFY); with SQLite this one only.
+                watcher.requestRefreshEverywhere()
             },
             changesSince: { commit, environment in await watcher.changes(since: commit, environment: environment) },
             database: database,
@@ -179,6 +180,8 @@ public final class HalyardService: Service, Sendable {
             metricsRegistry: metricsRegistry,
             logger: logger
         )
+        api.sharedStateHealth = { watcher.sharedStateHealth }
+        self.api = api
     }
 
     /// The base URL of `flagsUrl` in webhook bodies: ``ServiceConfiguration/HTTP/publicURL``, or else built from the

@@ -73,6 +73,22 @@ public enum PostgresTestServer {
         try run("/usr/bin/psql", ["-v", "ON_ERROR_STOP=1", "-q", "-d", database.serverURL, "-c", "DROP DATABASE IF EXISTS \(database.name) WITH (FORCE)"])
     }
 
+    /// Starts a cluster of the caller's own, for a test that stops and restarts its server (a database outage) without
+    /// disturbing the other tests; ``PostgresPrivateCluster/stop()`` removes it.
+    ///
+    /// - Throws: ``PostgresTestServerError`` when the cluster cannot be started.
+    public static func startPrivateCluster() throws -> PostgresPrivateCluster {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("halyard-test-pg-private-\(UUID().uuidString.prefix(8))").path
+        let url = try run(clusterScript, ["start", directory]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return PostgresPrivateCluster(serverURL: url, directory: directory)
+    }
+
+    /// Runs the cluster script with `arguments` (`pause DIR`, `resume DIR`, `stop DIR`).
+    static func cluster(_ arguments: [String]) throws {
+        try run(clusterScript, arguments)
+    }
+
     // MARK: - Internals
 
     private static let server = Mutex<(url: String, directory: String?)?>(nil)
@@ -137,6 +153,33 @@ public struct PostgresTestDatabase: Sendable {
     public var url: String {
         guard let slash = serverURL.lastIndex(of: "/") else { return serverURL }
         return serverURL[..<slash] + "/" + name
+    }
+}
+
+/// A PostgreSQL cluster owned by one test (``PostgresTestServer/startPrivateCluster()``), which it may stop and start
+/// again on the same port.
+public struct PostgresPrivateCluster: Sendable {
+    /// The server's maintenance URL (`…/postgres`).
+    public let serverURL: String
+    /// The cluster's directory.
+    public let directory: String
+
+    /// `postgres://user@host:port/postgres?sslmode=disable`: the database of the replicas under test.
+    public var url: String { serverURL + "?sslmode=disable" }
+
+    /// Stops the server (a fast shutdown: every session is cut) and keeps its data.
+    public func pause() throws {
+        try PostgresTestServer.cluster(["pause", directory])
+    }
+
+    /// Starts the server again on the same port.
+    public func resume() throws {
+        try PostgresTestServer.cluster(["resume", directory])
+    }
+
+    /// Stops the server and removes the cluster.
+    public func stop() {
+        try? PostgresTestServer.cluster(["stop", directory])
     }
 }
 

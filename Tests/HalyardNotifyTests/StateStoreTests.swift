@@ -7,6 +7,7 @@
 import Foundation
 import HalyardSync
 import HalyardTesting
+import Synchronization
 import Testing
 
 @testable import HalyardNotify
@@ -517,4 +518,107 @@ import Testing
             result: result
         )
     }
+}
+
+// MARK: - One publisher at a time (PostgreSQL)
+
+extension StateStoreTests {
+    @Test func onlyOneReplicaHoldsThePublisherLockUntilItsConnectionCloses() async throws {
+        try await StoreHarness.with(.postgres) { harness in
+            let replicaA = try #require(try await harness.open() as? PostgresStateStore)
+            let replicaB = try #require(try await harness.open() as? PostgresStateStore)
+            #expect(try await replicaA.acquirePublisherLock())
+            #expect(try await !replicaB.acquirePublisherLock())
+            #expect(try await replicaA.acquirePublisherLock())
+            #expect(replicaA.health.publisher && !replicaB.health.publisher)
+
+            // A dies: its lock goes with its connection, and B takes it over.
+            replicaA.close()
+            try await eventually("replica B takes the publisher lock over") {
+                try await replicaB.acquirePublisherLock()
+            }
+            #expect(replicaB.health == SharedStateHealth(kind: "postgresql", reachable: true, publisher: true))
+        }
+    }
+
+    @Test func publishingIsACompareAndSetOnThePublishedCommit() async throws {
+        try await StoreHarness.with(.postgres) { harness in
+            let publisher = try #require(try await harness.open() as? PostgresStateStore)
+            let other = try #require(try await harness.open() as? PostgresStateStore)
+            _ = try await self.subscribe(publisher, ["production"])
+            #expect(try await publisher.acquirePublisherLock())
+
+            // Without the lock nothing is written.
+            await #expect(throws: NotifyError.self) {
+                try await other.publish(Fixtures.applied("c1"), replacing: nil, changes: [], fetchedAt: harness.clock.now())
+            }
+            #expect(try await publisher.publish(Fixtures.applied("c1"), replacing: nil, changes: [], fetchedAt: harness.clock.now()) == .published(0))
+            // A second "first" commit, or a commit diffed against a stale published commit, is refused and writes nothing.
+            #expect(
+                try await publisher.publish(Fixtures.applied("c1b"), replacing: nil, changes: [], fetchedAt: harness.clock.now())
+                    == .conflict(current: "c1")
+            )
+            let next = try await publisher.publish(
+                Fixtures.applied("c2"),
+                replacing: "c1",
+                changes: [self.change("production", "c2", from: "c1")],
+                fetchedAt: harness.clock.now()
+            )
+            #expect(next == .published(1))
+            let stale = try await publisher.publish(
+                Fixtures.applied("c3"),
+                replacing: "c1",
+                changes: [self.change("production", "c3", from: "c1")],
+                fetchedAt: harness.clock.now()
+            )
+            #expect(stale == .conflict(current: "c2"))
+            #expect(try await other.appliedState()?.commit == "c2")
+            let pending = try await other.pendingMessages(subscriptionID: nil)
+            #expect(pending.map(\.change.commit) == ["c2"])
+            #expect(pending.map(\.change.previousCommit) == ["c1"])
+        }
+    }
+
+    @Test func sharedEventsCarryRefreshesAndNewMessagesToTheOtherReplicas() async throws {
+        try await StoreHarness.with(.postgres) { harness in
+            let publisher = try #require(try await harness.open() as? PostgresStateStore)
+            let listener = try #require(try await harness.open() as? PostgresStateStore)
+            _ = try await self.subscribe(publisher, ["production"])
+            let refreshes = CallCounter()
+            let wakeUps = CallCounter()
+            _ = listener.addEnqueueObserver { wakeUps.increment() }
+            let following = Task { await listener.followSharedEvents { refreshes.increment() } }
+            defer { following.cancel() }
+            // Once connected, the listener fetches and looks at the outbox once, for what it may have missed.
+            try await eventually("the listener is connected") { refreshes.value == 1 && wakeUps.value == 1 }
+
+            await publisher.announceRefresh()
+            try await eventually("the refresh reaches the other replica") { refreshes.value == 2 }
+            // A replica does not hear its own announcement as a trigger.
+            let own = CallCounter()
+            let ownFollowing = Task { await publisher.followSharedEvents { own.increment() } }
+            defer { ownFollowing.cancel() }
+            try await eventually("the publisher listens too") { own.value == 1 }
+            await publisher.announceRefresh()
+            try await eventually("the refresh reaches the other replica again") { refreshes.value == 3 }
+
+            #expect(try await publisher.acquirePublisherLock())
+            _ = try await publisher.publish(Fixtures.applied("c1"), replacing: nil, changes: [], fetchedAt: harness.clock.now())
+            _ = try await publisher.publish(
+                Fixtures.applied("c2"),
+                replacing: "c1",
+                changes: [self.change("production", "c2", from: "c1")],
+                fetchedAt: harness.clock.now()
+            )
+            try await eventually("the new message wakes the other replica's deliverer") { wakeUps.value == 2 }
+            #expect(own.value == 1)
+        }
+    }
+}
+
+/// A thread-safe count of calls.
+private final class CallCounter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { self.count.withLock { $0 } }
+    func increment() { self.count.withLock { $0 += 1 } }
 }

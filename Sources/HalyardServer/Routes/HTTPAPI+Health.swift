@@ -45,7 +45,7 @@ extension HTTPAPI {
     }
 
     /// `GET /v1/status`: the served commit, the watcher's health, a rejected tip (its first diagnostics and their
-    /// count) and each environment.
+    /// count), the shared state store's health (PostgreSQL only) and each environment.
     ///
     /// `lastFetchError` carries no credential: HalyardGit masks them in every error it makes.
     func status() -> Response {
@@ -76,6 +76,23 @@ extension HTTPAPI {
                 json.arrayEnd()
                 json.key("errorCount")
                 json.int(rejected.errorCount)
+                json.objectEnd()
+            }
+            if let shared = sharedStateHealth?() {
+                json.key("state")
+                json.objectStart()
+                json.key("kind")
+                json.string(shared.kind)
+                json.key("reachable")
+                json.bool(shared.reachable)
+                json.key("lastError")
+                json.string(shared.lastError)
+                json.key("publisher")
+                json.bool(shared.publisher)
+                json.key("publishedCommit")
+                json.string(shared.publishedCommit)
+                json.key("publicationPending")
+                json.bool(shared.publicationPending)
                 json.objectEnd()
             }
             json.key("environments")

@@ -26,8 +26,11 @@ public final class FlagWatcher: Service, Sendable {
     private let catchUp: CatchUpCache
     /// The persisted applied commit when git no longer has it: the next apply publishes every flag (DESIGN §13).
     private let lostCommit = Mutex<String?>(nil)
-    private let signal = RefreshSignal()
+    private let signal: RefreshSignal
     private let metrics = WatcherMetrics()
+    /// With a store shared by several replicas: publication, apart from serving (DESIGN §10); `nil` with SQLite.
+    private let publication: PublicationLoop?
+    private let sharedStore: (any SharedPublicationStore)?
 
     /// Creates a watcher that serves through `store` and persists each applied commit through `database` first.
     ///
@@ -49,8 +52,39 @@ public final class FlagWatcher: Service, Sendable {
         self.database = database
         self.listeners = listeners
         self.logger = logger
-        self.worker = GitWorker(configuration: configuration)
+        let worker = GitWorker(configuration: configuration)
+        let signal = RefreshSignal()
+        self.worker = worker
+        self.signal = signal
         self.catchUp = CatchUpCache(reader: HistoricChangeReader(configuration: configuration))
+        if let shared = database as? any SharedPublicationStore {
+            self.sharedStore = shared
+            self.publication = PublicationLoop(
+                store: shared,
+                worker: worker,
+                lockRetry: configuration.publisherLockRetry,
+                backoff: Backoff(initial: .milliseconds(200), maximum: configuration.maxPublicationBackoff, jitter: .equal),
+                logger: logger,
+                requestFetch: { signal.signal() }
+            )
+        } else {
+            self.sharedStore = nil
+            self.publication = nil
+        }
+    }
+
+    /// With a shared store (PostgreSQL): its health as this replica sees it, and whether this replica publishes;
+    /// `nil` with SQLite.
+    public var sharedStateHealth: SharedStateHealth? {
+        self.publication?.health
+    }
+
+    /// Fetches now here and, with a shared store, on every other replica too (a push hook or `/v1/refresh`).
+    public func requestRefreshEverywhere() {
+        self.signal.signal()
+        if let sharedStore {
+            Task { await sharedStore.announceRefresh() }
+        }
     }
 
     /// Fetches (or checks the local branch) now instead of at the next poll.
@@ -63,11 +97,18 @@ public final class FlagWatcher: Service, Sendable {
     public func run() async throws {
         await restorePersistedState()
         await cancelWhenGracefulShutdown {
-            var failures = 0
-            while !Task.isCancelled {
-                let succeeded = await self.cycle()
-                failures = succeeded ? 0 : failures + 1
-                await self.signal.wait(timeout: self.delay(afterFailures: failures))
+            await withDiscardingTaskGroup { group in
+                if let publication = self.publication, let sharedStore = self.sharedStore {
+                    group.addTask { await publication.run() }
+                    group.addTask { await sharedStore.followSharedEvents { [signal = self.signal] in signal.signal() } }
+                }
+                var failures = 0
+                while !Task.isCancelled {
+                    let succeeded = await self.cycle()
+                    failures = succeeded ? 0 : failures + 1
+                    await self.signal.wait(timeout: self.delay(afterFailures: failures))
+                }
+                group.cancelAll()
             }
         }
     }
@@ -153,11 +194,19 @@ public final class FlagWatcher: Service, Sendable {
         let served = store.current
         if tip.hex == served?.commit {
             store.updateStatus { $0.rejected = nil }
+            offerForPublication(fetchedAt: fetchedAt, tip: tip)
             return true
         }
         if tip.hex == store.status.rejected?.commit { return true }
         await apply(tip: tip, served: served, fetchedAt: fetchedAt)
+        offerForPublication(fetchedAt: fetchedAt, tip: tip)
         return true
+    }
+
+    /// Offers the served commit for publication when it is the tip just fetched (a shared store only).
+    private func offerForPublication(fetchedAt: Date, tip: ObjectID) {
+        guard let publication, let served = store.current, served.commit == tip.hex else { return }
+        publication.offer(PublicationLoop.Candidate(snapshot: served.snapshot, commit: served.commit, fetchedAt: fetchedAt))
     }
 
     /// Applies the branch tip, one line per step of the data path (DESIGN §9): load and validate the snapshot (or
@@ -220,6 +269,8 @@ public final class FlagWatcher: Service, Sendable {
     /// Records the commit together with the outbox of its changes, in one transaction, before anything is served.
     /// Returns false (and leaves the served commit as it is) when the store cannot be written.
     private func persist(_ diff: AppliedDiff, appliedAt: Date, lastChange: [String: String], fetchedAt: Date) async -> Bool {
+        // A shared store is written by the publisher, apart from serving (``PublicationLoop``).
+        guard publication == nil else { return true }
         do {
             try await database.recordApplied(
                 AppliedState(commit: diff.commit, appliedAt: appliedAt, lastChange: lastChange),

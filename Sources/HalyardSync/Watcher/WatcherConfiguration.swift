@@ -30,6 +30,11 @@ public struct WatcherConfiguration: Sendable {
     public var initialBackoff: Duration
     /// The largest delay between retries of a failing fetch.
     public var maxBackoff: Duration
+    /// With a shared store (PostgreSQL, DESIGN §10): how often a replica that does not publish tries the publisher lock,
+    /// and how often the publisher checks it still holds it. A dead publisher is replaced within about this long.
+    public var publisherLockRetry: Duration = .seconds(1)
+    /// With a shared store: the largest delay between retries of a publication that failed (the database is down).
+    public var maxPublicationBackoff: Duration = .seconds(5)
 
     /// Creates a configuration; the defaults follow the local branch of the repository around the working directory.
     public init(

@@ -36,28 +36,35 @@ extension PostgresStateStore {
                 """,
                 logger: self.logger
             )
-            let changes = changes.filter { !$0.isEmpty }
-            guard !changes.isEmpty else { return 0 }
-            var subscriptions: [(id: String, environments: Set<String>)] = []
-            let rows = try await connection.query(
-                "SELECT id, environments FROM halyard_subscription WHERE NOT disabled ORDER BY created_at, id",
-                logger: self.logger
-            )
-            for try await (id, environments) in rows.decode((String, String).self) {
-                subscriptions.append((id, Set(try StateDatabase.decodeEnvironments(environments))))
-            }
-            var enqueued = 0
-            for change in changes {
-                for subscription in subscriptions where subscription.environments.contains(change.environment) {
-                    if try await self.enqueue(change, subscriptionID: subscription.id, now: now, fetchedAt: fetchedAt, on: connection) {
-                        enqueued += 1
-                    }
-                }
-            }
-            return enqueued
+            return try await self.enqueue(changes, now: now, fetchedAt: fetchedAt, on: connection)
         }
         if enqueued > 0 {
             self.notifyEnqueued()
+        }
+        return enqueued
+    }
+
+    /// Enqueues the messages of `changes` for every enabled subscription of each changed environment, coalescing with
+    /// pending ones; runs inside the caller's transaction.
+    /// - Returns: The number of messages enqueued (new or replacing a pending one).
+    func enqueue(_ changes: [EnvironmentChange], now: Date, fetchedAt: Date, on connection: PostgresConnection) async throws -> Int {
+        let changes = changes.filter { !$0.isEmpty }
+        guard !changes.isEmpty else { return 0 }
+        var subscriptions: [(id: String, environments: Set<String>)] = []
+        let rows = try await connection.query(
+            "SELECT id, environments FROM halyard_subscription WHERE NOT disabled ORDER BY created_at, id",
+            logger: self.logger
+        )
+        for try await (id, environments) in rows.decode((String, String).self) {
+            subscriptions.append((id, Set(try StateDatabase.decodeEnvironments(environments))))
+        }
+        var enqueued = 0
+        for change in changes {
+            for subscription in subscriptions where subscription.environments.contains(change.environment) {
+                if try await self.enqueue(change, subscriptionID: subscription.id, now: now, fetchedAt: fetchedAt, on: connection) {
+                    enqueued += 1
+                }
+            }
         }
         return enqueued
     }

@@ -35,9 +35,15 @@ public final class PostgresStateStore: StateStore {
     let clock: any WebhookClock
     let logger: Logger
     let pendingGauge: Gauge
-    private let password: String?
+    let password: String?
     private let runner: Task<Void, Never>
     private let enqueueObservers = EnqueueObservers()
+    /// The connection of the publisher lock (DESIGN §10), made on first use.
+    let session: PostgresPublisherSession
+    /// This replica's view of the shared store, for `/v1/status` and the metrics.
+    let coordination = CoordinationHealth()
+    /// Tells this replica's own `NOTIFY`s from the others'.
+    let replicaID = RandomID.make(prefix: "replica_", length: 12)
 
     /// Creates the store and starts its connection pool; nothing is read or written until ``migrate()``.
     ///
@@ -79,6 +85,9 @@ public final class PostgresStateStore: StateStore {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         self.runner = Task { await client.run() }
+        self.session = PostgresPublisherSession(logger: logger) {
+            try await Self.connect(location: location, password: password, id: 1, logger: logger)
+        }
     }
 
     /// Creates the store and brings the schema up to date (``migrate()``).
@@ -101,9 +110,12 @@ public final class PostgresStateStore: StateStore {
         return store
     }
 
-    /// Closes the connection pool; the store cannot be used afterwards.
+    /// Closes the connection pool and the publisher lock's connection; the store cannot be used afterwards.
     public func close() {
         self.runner.cancel()
+        // The publisher lock goes with its connection.
+        let session = self.session
+        Task { await session.close() }
     }
 
     /// The URL of the database, without password.
@@ -253,7 +265,7 @@ public final class PostgresStateStore: StateStore {
         return result
     }
 
-    private func databaseError(_ error: any Error) -> NotifyError {
+    func databaseError(_ error: any Error) -> NotifyError {
         if let error = error as? NotifyError { return error }
         if let error = error as? PostgresTransactionError {
             if let closure = error.closureError { return self.databaseError(closure) }

@@ -1,0 +1,225 @@
+import Foundation
+import HalyardRules
+import Logging
+import Synchronization
+
+/// Publication to a shared store (DESIGN §10), apart from serving: the watcher offers each commit it has just fetched
+/// as the branch tip and serves; whenever this replica holds the publisher lock, the loop diffs that commit against the
+/// shared published commit and publishes the messages with the new published commit in one compare-and-set
+/// transaction. Failures are retried with ``Backoff`` until they succeed; serving never waits for them.
+///
+/// A published commit that this replica did not write itself (another replica published it, or this one just took the
+/// lock over) is only ever replaced by a commit fetched after it was seen, so a replica that is behind never publishes
+/// an older commit over a newer one.
+final class PublicationLoop: Sendable {
+    /// A commit the watcher fetched as the branch tip and serves.
+    struct Candidate: Sendable {
+        var snapshot: Snapshot
+        var commit: String
+        var fetchedAt: Date
+    }
+
+    private struct State {
+        var candidate: Candidate?
+        /// The published commit this replica validated (wrote, or saw before fetching), and when it saw it.
+        var validated: (commit: String?, seenAt: Date)?
+        /// The snapshot of the commit this replica published last, so the next diff needs no load from git.
+        var lastPublished: Snapshot?
+        var publishedCommit: String?
+        var pending = false
+        var publisher = false
+    }
+
+    private enum Outcome {
+        /// Nothing to do until the next offer or lock retry.
+        case idle
+        /// Look again at once (published, or another replica published first).
+        case again
+        /// The published commit is newer than the candidate's fetch: fetch first.
+        case needsFetch
+        /// The store failed.
+        case failed
+    }
+
+    private let store: any SharedPublicationStore
+    private let worker: GitWorker
+    private let requestFetch: @Sendable () -> Void
+    private let logger: Logger
+    private let lockRetry: Duration
+    private let backoff: Backoff
+    private let signal = RefreshSignal()
+    private let state = Mutex(State())
+
+    init(
+        store: any SharedPublicationStore,
+        worker: GitWorker,
+        lockRetry: Duration,
+        backoff: Backoff,
+        logger: Logger,
+        requestFetch: @escaping @Sendable () -> Void
+    ) {
+        self.store = store
+        self.worker = worker
+        self.lockRetry = lockRetry
+        self.backoff = backoff
+        self.logger = logger
+        self.requestFetch = requestFetch
+    }
+
+    /// Offers the commit the watcher has just fetched as the tip and serves.
+    func offer(_ candidate: Candidate) {
+        let changed = self.state.withLock { state -> Bool in
+            let changed = state.candidate?.commit != candidate.commit || state.pending
+            state.candidate = candidate
+            if state.publisher, state.publishedCommit != candidate.commit { state.pending = true }
+            return changed
+        }
+        if changed { self.signal.signal() }
+    }
+
+    /// The store's health with this replica's publication state.
+    var health: SharedStateHealth {
+        var health = self.store.health
+        self.state.withLock { state in
+            if let published = state.publishedCommit { health.publishedCommit = published }
+            health.publicationPending = state.pending && health.publisher
+        }
+        return health
+    }
+
+    /// Publishes until the task is cancelled.
+    func run() async {
+        var failures = 0
+        while !Task.isCancelled {
+            switch await self.attempt() {
+            case .again:
+                failures = 0
+                continue
+            case .idle:
+                failures = 0
+                await self.signal.wait(timeout: self.lockRetry)
+            case .needsFetch:
+                failures = 0
+                self.requestFetch()
+                await self.signal.wait(timeout: self.lockRetry)
+            case .failed:
+                failures += 1
+                await self.signal.wait(timeout: self.backoff.delay(attempt: failures))
+            }
+        }
+    }
+
+    private func attempt() async -> Outcome {
+        let isPublisher: Bool
+        do {
+            isPublisher = try await self.store.acquirePublisherLock()
+        } catch {
+            self.state.withLock {
+                $0.publisher = false
+                $0.validated = nil
+            }
+            return .failed
+        }
+        let candidate = self.state.withLock { state -> Candidate? in
+            if !isPublisher {
+                // Whatever is published when this replica takes the lock over must be seen first.
+                state.validated = nil
+                state.pending = false
+            }
+            state.publisher = isPublisher
+            return state.candidate
+        }
+        guard isPublisher, let candidate else { return .idle }
+        do {
+            return try await self.publish(candidate)
+        } catch {
+            self.state.withLock { $0.pending = true }
+            self.logger.warning(
+                "cannot publish the served commit; retrying",
+                metadata: ["commit": "\(candidate.commit)", "error": "\(error)"]
+            )
+            return .failed
+        }
+    }
+
+    private func publish(_ candidate: Candidate) async throws -> Outcome {
+        let published = try await self.store.appliedState()
+        let now = Date()
+        let verdict = self.state.withLock { state -> Outcome? in
+            state.publishedCommit = published?.commit
+            if published?.commit == candidate.commit {
+                state.validated = (candidate.commit, candidate.fetchedAt)
+                state.pending = false
+                return .idle
+            }
+            state.pending = true
+            guard let validated = state.validated, validated.commit == published?.commit else {
+                // Published by another replica (or before this one took the lock): fetch before replacing it.
+                state.validated = (published?.commit, now)
+                state.lastPublished = nil
+                return .needsFetch
+            }
+            return candidate.fetchedAt < validated.seenAt ? .needsFetch : nil
+        }
+        if let verdict { return verdict }
+        let change = await self.change(from: published, to: candidate)
+        let result = try await self.store.publish(
+            AppliedState(commit: candidate.commit, appliedAt: now, lastChange: change.lastChange),
+            replacing: published?.commit,
+            changes: change.outbox,
+            fetchedAt: candidate.fetchedAt
+        )
+        switch result {
+        case .published(let enqueued):
+            self.state.withLock { state in
+                state.validated = (candidate.commit, candidate.fetchedAt)
+                state.lastPublished = candidate.snapshot
+                state.publishedCommit = candidate.commit
+                state.pending = state.candidate?.commit != candidate.commit
+            }
+            self.logger.info(
+                "published commit",
+                metadata: [
+                    "commit": "\(candidate.commit)",
+                    "previous": "\(published?.commit ?? "none")",
+                    "messages": "\(enqueued)",
+                ]
+            )
+        case .conflict(let current):
+            self.logger.info("another replica published first", metadata: ["published": "\(current ?? "none")"])
+        }
+        return .again
+    }
+
+    /// The messages and each environment's last change from the published commit to the candidate: nothing but the
+    /// last changes for the first commit ever published; every flag when git no longer has the published commit.
+    private func change(from published: AppliedState?, to candidate: Candidate) async -> (outbox: [EnvironmentChange], lastChange: [String: String]) {
+        guard let published else {
+            let lastChange = Dictionary(uniqueKeysWithValues: candidate.snapshot.environments.keys.map { ($0, candidate.commit) })
+            return ([], lastChange)
+        }
+        var previous = self.state.withLock { $0.lastPublished }
+        if previous?.commit != published.commit {
+            previous = await self.worker.load(commitHex: published.commit)
+        }
+        let changes: ChangeSet
+        if let previous {
+            changes = ChangeSet.between(previous, candidate.snapshot)
+        } else {
+            self.logger.warning(
+                "the published commit cannot be loaded; publishing a change of every flag",
+                metadata: ["commit": "\(published.commit)"]
+            )
+            changes = ChangeSet.everyFlagChanged(in: candidate.snapshot)
+        }
+        var lastChange = published.lastChange
+        for name in candidate.snapshot.environments.keys
+        where lastChange[name] == nil || changes.environments[name]?.isEffective == true {
+            lastChange[name] = candidate.commit
+        }
+        for name in lastChange.keys where candidate.snapshot.environments[name] == nil {
+            lastChange[name] = nil
+        }
+        return (changes.environmentChanges(commit: candidate.commit, previousCommit: published.commit), lastChange)
+    }
+}
