@@ -263,7 +263,8 @@ logger.logLevel = .critical
 
 let router = Router()
 router.post("/hook/{id}") { request, context -> HTTPResponse.Status in
-    arrivals.record(path: request.uri.path, webhookID: request.headers[HTTPField.Name("webhook-id")!] ?? "")
+    let webhookID = request.headers.first { $0.name.canonicalName == "webhook-id" }?.value ?? ""
+    arrivals.record(path: request.uri.path, webhookID: webhookID)
     _ = try await request.body.collect(upTo: 1 << 20)
     return .noContent
 }
