@@ -206,12 +206,13 @@ struct Round {
 
 let arrivals = Arrivals()
 
-/// Triggers a refresh on the first replica of `replicas` (which already has `commit` in its remote), and waits until
+/// Triggers a refresh through the first replica of `replicas` (whose remote already has `commit`), and waits until
 /// every subscriber got a call and the shared outbox is empty.
 func measure(_ replicas: Replicas, commit: String, subscribers: Int) async throws -> Round {
     arrivals.reset()
     let start = ContinuousClock.now
-    replicas.services[0].watcher.requestRefresh()
+    // What `POST /v1/refresh` does: with PostgreSQL every replica is told to fetch (NOTIFY), with SQLite this one.
+    replicas.services[0].watcher.requestRefreshEverywhere()
     let deadline = start + .seconds(60)
     while arrivals.subscribers < subscribers && ContinuousClock.now < deadline {
         try await Task.sleep(for: .microseconds(200))
