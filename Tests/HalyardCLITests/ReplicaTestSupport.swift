@@ -174,15 +174,18 @@ struct ReceivedMessage: Sendable {
 
 /// Checks what subscribers received against the history of the flag repository.
 enum ChainCheck {
-    /// The problems found (none when all is well): for every subscriber (path) and each of its environments, the
-    /// messages, deduplicated by `webhook-id` in arrival order, must form an unbroken chain from `commits[0]`: each
-    /// message's `previousCommit` is a commit already reached (no gap), its `commit` is later, and the last reaches the
-    /// environment's last effective change. A commit announced twice to a subscriber must carry the same `webhook-id`,
-    /// and every call must verify.
+    /// The problems found (none when all is well). For every subscriber (path) and each of its environments, the
+    /// messages, deduplicated by `webhook-id` in arrival order, must chain from `commits[0]`: each message's
+    /// `previousCommit` (the commit published before, DESIGN §7) is a commit already reached, or a later one with no
+    /// change of the environment in between (no change skipped); its `commit` is later; and the last message reaches
+    /// the environment's last change. A commit announced twice to a subscriber must carry the same `webhook-id`, and
+    /// every call must verify.
+    ///
+    /// - Parameter changes: For each environment, the indices in `commits` of the commits that changed it.
     static func problems(
         messages: [ReceivedMessage],
         commits: [String],
-        lastChange: [String: String],
+        changes: [String: Set<Int>],
         subscriptions: [String: [String]]
     ) -> [String] {
         var problems: [String] = []
@@ -192,6 +195,7 @@ enum ChainCheck {
         }
         for (path, environments) in subscriptions.sorted(by: { $0.key < $1.key }) {
             for environment in environments {
+                let changedAt = changes[environment] ?? []
                 let received = messages.filter { $0.path == path && $0.environment == environment }
                 var idByCommit: [String: String] = [:]
                 var seen: Set<String> = []
@@ -206,15 +210,15 @@ enum ChainCheck {
                         problems.append("\(path) \(environment): \(message.webhookID) names a commit not in the history")
                         continue
                     }
-                    if previous > reached {
-                        problems.append("\(path) \(environment): gap before \(message.commit): previousCommit is #\(previous), reached #\(reached)")
+                    if previous > reached, let skipped = changedAt.filter({ $0 > reached && $0 <= previous }).min() {
+                        problems.append("\(path) \(environment): the change of #\(skipped) is missing (reached #\(reached), then #\(previous) → #\(commit))")
                     }
                     if commit <= previous {
                         problems.append("\(path) \(environment): \(message.webhookID) goes backwards (#\(previous) → #\(commit))")
                     }
                     reached = max(reached, commit)
                 }
-                if let last = lastChange[environment].flatMap({ index[$0] }), last > 0, reached < last {
+                if let last = changedAt.max(), reached < last {
                     problems.append("\(path) \(environment): reached #\(reached), the last change is #\(last)")
                 }
             }
