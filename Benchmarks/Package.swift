@@ -85,5 +85,16 @@ let package = Package(
             ],
             path: "ClientPropagationBench"
         ),
+        .executableTarget(
+            name: "replica-bench",
+            dependencies: [
+                .product(name: "HalyardSync", package: "Halyard"),
+                .product(name: "HalyardNotify", package: "Halyard"),
+                .product(name: "HalyardService", package: "Halyard"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "ReplicaBench"
+        ),
     ]
 )
