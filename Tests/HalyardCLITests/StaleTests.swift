@@ -154,4 +154,23 @@ struct StaleTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect((object["warnings"] as? [[String: Any]])?.count == 2)
     }
+
+    @Test func testServeExportsTheStaleGauge() async throws {
+        let fixture = try ServeFixture()
+        defer { fixture.remove() }
+        try fixture.workspace.write("flags/production/live.json", Self.filter)
+        try fixture.workspace.write("flags/production/off.json", Flags.off)
+        try fixture.workspace.write("flags/production/expired.json", Self.filter.replacingOccurrences(of: "]]}", with: #"]], "metadata": {"expires": "2020-01-31"}}"#))
+        try fixture.workspace.write("flags/staging/live.json", Self.filter)
+        let commit = try fixture.workspace.commit("flags")
+        try #"{"dataDir": "\#(fixture.dataDirectory)"}"#.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        let serve = try await fixture.serve(run: 1)
+        defer { serve.kill() }
+        try await serve.waitUntilApplied(commit)
+        let (status, body) = try await ServeHTTP.get(serve.baseURL + "/metrics")
+        #expect(status == 200)
+        let text = String(decoding: body, as: UTF8.self)
+        #expect(text.contains(#"halyard_flags_stale{environment="production"} 2"#), "\(text)")
+        #expect(text.contains(#"halyard_flags_stale{environment="staging"} 0"#))
+    }
 }
