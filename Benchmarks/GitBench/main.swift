@@ -6,7 +6,7 @@ import Logging
 
 // Builds a flag repository of 10,000 flags × 3 environments with 2,000 further commits, then measures a full snapshot
 // load, an incremental load after a one-flag commit, and `halyard history` of one flag against `git log -- <path>`,
-// then an SSE catch-up (`Last-Event-ID` 100 commits back) through a running watcher: first build, cached hit, and
+// and `halyard stale` over the whole history, then an SSE catch-up (`Last-Event-ID` 100 commits back) through a running watcher: first build, cached hit, and
 // 300 concurrent requests for one uncached commit.
 
 let flagsPerEnvironment = Int(ProcessInfo.processInfo.environment["BENCH_FLAGS"] ?? "") ?? 10_000
@@ -158,6 +158,16 @@ if ProcessInfo.processInfo.environment["BENCH_BREAKDOWN"] != nil {
     )
 }
 print(String(format: "ratio history / git log:          %8.2f  (target <= 2)", history / gitLog))
+
+// `halyard stale`: the tip's flags, one history walk for every flag, and the three checks (DESIGN §14).
+var staleFindings = 0
+let stale = try median(3) {
+    staleFindings = try StaleScanner(repository: repository).report(at: head, olderThan: .seconds(90 * 86_400)).findings.count
+}
+print(
+    String(
+        format: "stale, %d flags over %d commits (%d listed): %8.1f ms  (target < 2000 ms)",
+        parentSnapshot!.flagCount, historyCommits + 1, staleFindings, stale * 1000))
 
 // MARK: - SSE catch-up (DESIGN §13)
 

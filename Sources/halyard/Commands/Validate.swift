@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HalyardGit
 import HalyardRules
 import HalyardSync
@@ -59,7 +60,7 @@ struct Validate: ParsableCommand {
                 } else {
                     snapshot = try repository.loader.loadWorkingTree(at: try repository.workingTreeRoot())
                 }
-                outcome = (signatureDiagnostics + snapshot.warnings, snapshot.flagCount, snapshot.environments.count)
+                outcome = (signatureDiagnostics + snapshot.warnings + Self.expiryWarnings(snapshot), snapshot.flagCount, snapshot.environments.count)
             } catch let error as SnapshotError where error.isInvalidFlagSet {
                 outcome = (signatureDiagnostics + error.diagnostics, 0, 0)
             } catch let error as SnapshotError {
@@ -98,6 +99,17 @@ struct Validate: ParsableCommand {
                 }
             }
             if !errors.isEmpty { throw ExitCode(1) }
+        }
+    }
+
+    /// A warning for every flag past `metadata.expires` or with a malformed one (DESIGN §14); the exit status stays.
+    private static func expiryWarnings(_ snapshot: Snapshot) -> [Diagnostic] {
+        let now = Date()
+        return snapshot.environmentNames.flatMap { name -> [Diagnostic] in
+            guard let environment = snapshot.environments[name] else { return [] }
+            return environment.sortedIDs.compactMap { id -> Diagnostic? in
+                environment.flags[id].flatMap { loaded in FlagExpiry(of: loaded.flag)?.warning(file: loaded.file, at: now) }
+            }
         }
     }
 
