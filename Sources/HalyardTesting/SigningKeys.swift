@@ -11,8 +11,11 @@ import Synchronization
 public struct SSHSigningKey: Sendable {
     /// The kinds the tests sign with.
     public enum Kind: String, Sendable, CaseIterable {
+        /// An Ed25519 key.
         case ed25519
+        /// An ECDSA key on P-256.
         case ecdsaP256 = "ecdsa"
+        /// An RSA key (3072 bits, ssh-keygen's default).
         case rsa
 
         var keygenArguments: [String] {

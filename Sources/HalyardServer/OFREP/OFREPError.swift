@@ -50,6 +50,7 @@ public struct OFREPError: Error, Sendable, CustomStringConvertible {
         self.headers = headers
     }
 
+    /// The status, error code and details, for logs.
     public var description: String { "\(status.code) \(code.rawValue): \(details)" }
 
     /// 400 `PARSE_ERROR`: the body is not JSON, or not an object.

@@ -47,6 +47,7 @@ public actor RepositoryBrowser {
     /// The most history entries walked to find each flag's last change.
     static let lastChangeWalkLimit = 2_000
 
+    /// The browser's own thread, so git reads never block the cooperative pool.
     nonisolated public var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// Creates a browser over the repository that a watcher with this configuration follows.
