@@ -15,6 +15,7 @@ import urllib.parse
 import pytest
 from selenium.common.exceptions import NoAlertPresentException, TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 import harness
@@ -80,12 +81,20 @@ def flags_of(server, environment):
     return server.get(f"/v1/environments/{environment}/flags").json()["flags"]
 
 
+def click_and_wait_for_the_next_page(driver, element):
+    """Clicks a link or submit button and waits until the browser has left the page, so that a check of the next page
+    never reads the old one (a failed login answers with a login page just like the one it replaces)."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old), message="the click did not load a page")
+
+
 def login(driver, server, token, expect="overview", allow=()):
     driver.get_log("browser")
     open_page(driver, server, "/ui/login", "login")
     form = driver.find_element(By.CSS_SELECTOR, 'form[data-test="login-form"]')
     form.find_element(By.CSS_SELECTOR, 'input[name="token"]').send_keys(token)
-    form.find_element(By.CSS_SELECTOR, '[data-test="login-submit"]').click()
+    click_and_wait_for_the_next_page(driver, form.find_element(By.CSS_SELECTOR, '[data-test="login-submit"]'))
     return check_page(driver, server, expect, allow=allow, live=False)
 
 
@@ -157,7 +166,7 @@ def test_overview_shows_the_served_commit_fetch_status_and_environments(any_brow
         count = status["environments"][environment]["flags"]
         assert re.search(rf"\b{count}\b", card.text), f"{environment}: no flag count {count} in {card.text!r}"
 
-    cards["production"].find_element(By.CSS_SELECTOR, "a").click()
+    click_and_wait_for_the_next_page(any_browser, cards["production"].find_element(By.CSS_SELECTOR, "a"))
     check_page(any_browser, open_server, "environment")
     assert any_browser.current_url == open_server.base_url + "/ui/environments/production"
 
@@ -218,7 +227,7 @@ def test_flag_page_shows_environments_side_by_side_rules_in_words_and_history_wi
     link = change.find_element(By.CSS_SELECTOR, 'a[data-test="history-diff"]')
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(link.get_attribute("href")).query)
     assert third.startswith(query["to"][0]), query
-    link.click()
+    click_and_wait_for_the_next_page(any_browser, link)
     diff = check_page(any_browser, open_server, "diff")
     text = text_of(diff, '[data-test="diff"]')
     assert "production" in text and "new-checkout" in text and "40" in text, text
@@ -490,7 +499,7 @@ def test_the_admin_token_opens_subscriptions_and_logging_out_ends_the_session(an
 
     logout = any_browser.find_elements(By.CSS_SELECTOR, 'form[action$="/ui/logout"] [type="submit"]')
     assert logout, "no log-out button on a logged-in page"
-    logout[0].click()
+    click_and_wait_for_the_next_page(any_browser, logout[0])
     check_page(any_browser, auth_server, "login", live=False)
     open_page(any_browser, auth_server, "/ui/subscriptions", "login")
 
