@@ -49,11 +49,13 @@ public func quietLogger(_ label: String) -> Logger {
     return logger
 }
 
-/// A Hummingbird server on a system-chosen loopback port, started in `group`; returns the port once bound.
+/// A Hummingbird server on a system-chosen loopback port, started in `group`; returns the port once bound. It runs in
+/// the caller's isolation, so a bench's top-level router and task group are not sent anywhere.
 public func startReceiver(
     router: Router<BasicRequestContext>,
     in group: inout ThrowingTaskGroup<Void, any Error>,
-    logger: Logger
+    logger: Logger,
+    isolation: isolated (any Actor)? = #isolation
 ) async -> Int {
     let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
     let app = Application(

@@ -25,7 +25,7 @@ final class Receiver: Sendable {
     func reset() { self.arrivals.withLock { $0 = [:] } }
 }
 
-func waitUntil(_ condition: () throws -> Bool) async throws {
+func waitUntil(_ condition: () throws -> Bool, isolation: isolated (any Actor)? = #isolation) async throws {
     let deadline = ContinuousClock.now + .seconds(300)
     while ContinuousClock.now < deadline {
         if try condition() { return }
