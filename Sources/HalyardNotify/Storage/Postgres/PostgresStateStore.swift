@@ -164,19 +164,14 @@ public final class PostgresStateStore: StateStore {
     public func prepare(staticSubscriptions: [StaticSubscription], backoff: Backoff) async throws(NotifyError) {
         var failures = 0
         while !Task.isCancelled {
-            if try await self.prepareOnce(staticSubscriptions: staticSubscriptions) {
-                if failures > 0 {
-                    self.logger.notice("PostgreSQL reached; the shared state is in use", metadata: ["database": "\(self.location)"])
-                }
-                return
-            }
+            if try await self.prepareOnce(staticSubscriptions: staticSubscriptions) { return }
             failures += 1
             try? await Task.sleep(for: backoff.delay(attempt: failures))
         }
     }
 
     /// One attempt of ``prepare(staticSubscriptions:backoff:)``: whether the store is now in use. A failure is shown
-    /// in the status and logged (a warning the first time, then at debug level).
+    /// in the status and logged (a warning the first time, then at debug level); success after a failure is logged.
     ///
     /// - Parameter connectTimeout: How long the first connection may take; start-up tries once with a short one.
     /// - Throws: As ``prepare(staticSubscriptions:backoff:)``, only what retrying would not mend.
@@ -185,6 +180,9 @@ public final class PostgresStateStore: StateStore {
             try await self.migrate(connectTimeout: connectTimeout)
             try await self.replaceStaticSubscriptions(staticSubscriptions)
             self.coordination.update { $0.reachableAgain() }
+            if self.readiness.withLock({ $0.reportedFailure }) {
+                self.logger.notice("PostgreSQL reached; the shared state is in use", metadata: ["database": "\(self.location)"])
+            }
             return true
         } catch {
             if error.isClientError || Self.refusesConfiguration(error) { throw error }
