@@ -217,7 +217,10 @@ public final class HalyardService: Service, Sendable {
             // before; the rest of the tries run next to serving.
             let prepared: Bool
             do {
-                prepared = try await postgres.prepareOnce(staticSubscriptions: self.configuration.notify.staticSubscriptions, connectTimeout: .seconds(2))
+                prepared = try await postgres.prepareOnce(
+                    staticSubscriptions: self.configuration.notify.staticSubscriptions,
+                    connectTimeout: .seconds(2)
+                )
             } catch {
                 self.events.shutdown()
                 try? await self.ownedWebhookClient?.shutdown()

@@ -77,7 +77,11 @@ extension StateStoreTests {
             let first = try await self.subscribe(store, ["production"], path: "/1")
             let second = try await self.subscribe(store, ["production"], path: "/2")
             let untouched = try await self.subscribe(store, ["production"], path: "/3")
-            try await store.recordApplied(Fixtures.applied("c2"), changes: [self.change("production", "c2", from: "c1")], fetchedAt: harness.clock.now())
+            try await store.recordApplied(
+                Fixtures.applied("c2"),
+                changes: [self.change("production", "c2", from: "c1")],
+                fetchedAt: harness.clock.now()
+            )
             let pending = Dictionary(uniqueKeysWithValues: try await store.pendingMessages(subscriptionID: nil).map { ($0.subscriptionID, $0) })
             let firstID = try #require(pending[first.id]).messageID
             let secondID = try #require(pending[second.id]).messageID
@@ -124,7 +128,11 @@ extension StateStoreTests {
             noAnswer.error = "connection refused"
             try await store.complete([
                 OutboxCompletion(message: delivered, attempt: self.attempt(delivered, at: now, result: "delivered"), outcome: .delivered),
-                OutboxCompletion(message: retried, attempt: self.attempt(retried, at: now, status: 503, result: "failed"), outcome: .retry(at: retryAt)),
+                OutboxCompletion(
+                    message: retried,
+                    attempt: self.attempt(retried, at: now, status: 503, result: "failed"),
+                    outcome: .retry(at: retryAt)
+                ),
                 OutboxCompletion(message: dead, attempt: self.attempt(dead, at: now, status: 500, result: "dead"), outcome: .dead),
                 OutboxCompletion(message: gone, attempt: self.attempt(gone, at: now, status: 410, result: "disabled"), outcome: .gone),
                 OutboxCompletion(message: unanswered, attempt: noAnswer, outcome: .retry(at: retryAt)),
@@ -154,7 +162,11 @@ extension StateStoreTests {
             let store = try await harness.open()
             let first = try await self.subscribe(store, ["production"], path: "/1")
             let second = try await self.subscribe(store, ["production"], path: "/2")
-            try await store.recordApplied(Fixtures.applied("c2"), changes: [self.change("production", "c2", from: "c1")], fetchedAt: harness.clock.now())
+            try await store.recordApplied(
+                Fixtures.applied("c2"),
+                changes: [self.change("production", "c2", from: "c1")],
+                fetchedAt: harness.clock.now()
+            )
             var messages = try await self.claim(store, now: harness.clock.now())
             #expect(messages.count == 2)
             for round in 1...105 {
@@ -193,7 +205,11 @@ extension StateStoreTests {
             #expect(messages.count == 2)
             let now = harness.clock.now()
             try await store.complete([
-                OutboxCompletion(message: messages[0], attempt: self.attempt(messages[0], at: now, status: 503, result: "failed"), outcome: .retry(at: now)),
+                OutboxCompletion(
+                    message: messages[0],
+                    attempt: self.attempt(messages[0], at: now, status: 503, result: "failed"),
+                    outcome: .retry(at: now)
+                ),
                 OutboxCompletion(message: messages[1], attempt: self.attempt(messages[1], at: now, result: "delivered"), outcome: .delivered),
             ])
             #expect(try await store.pendingMessages(subscriptionID: nil).map(\.messageID) == [messages[0].messageID])
@@ -275,15 +291,31 @@ extension StateStoreTests {
                 return .ok
             }) { receiver in
                 _ = try await store.createSubscription(url: receiver.url(), environments: ["production"], policy: .any)
-                try await store.recordApplied(Fixtures.applied("c2"), changes: [self.change("production", "c2", from: "c1")], fetchedAt: harness.clock.now())
+                try await store.recordApplied(
+                    Fixtures.applied("c2"),
+                    changes: [self.change("production", "c2", from: "c1")],
+                    fetchedAt: harness.clock.now()
+                )
                 try await Fixtures.withHTTPClient { client in
                     var configuration = WebhookDeliverer.Configuration.loopback
                     configuration.claimLease = .seconds(7)
-                    let deliverer = WebhookDeliverer(database: store, httpClient: client, configuration: configuration, clock: harness.clock, logger: Fixtures.logger)
+                    let deliverer = WebhookDeliverer(
+                        database: store,
+                        httpClient: client,
+                        configuration: configuration,
+                        clock: harness.clock,
+                        logger: Fixtures.logger
+                    )
                     try await Fixtures.withDeliverer(deliverer) {
                         try await eventually("the message is being sent") { receiver.requests.count == 1 }
                         let now = harness.clock.now()
-                        let during = try await other.claimDueMessages(now: now, busySubscriptions: [], limit: 10, lease: .seconds(60), servedCommit: nil)
+                        let during = try await other.claimDueMessages(
+                            now: now,
+                            busySubscriptions: [],
+                            limit: 10,
+                            lease: .seconds(60),
+                            servedCommit: nil
+                        )
                         #expect(during.messages.isEmpty)
                         #expect(during.nextDue == now.addingTimeInterval(7))
                         release.continuation.finish()
