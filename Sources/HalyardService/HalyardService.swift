@@ -7,6 +7,7 @@
 import AsyncHTTPClient
 import Foundation
 import HalyardNotify
+import HalyardRules
 import HalyardServer
 import HalyardSync
 import Hummingbird
@@ -133,7 +134,8 @@ public final class HalyardService: Service, Sendable {
                 httpClient: client,
                 configuration: WebhookDeliverer.Configuration(
                     allowPrivateNetworks: configuration.notify.allowPrivateNetworks,
-                    allowedHosts: configuration.notify.allowedHosts
+                    allowedHosts: configuration.notify.allowedHosts,
+                    claimLease: configuration.state.claimLease
                 ),
                 servedCommit: { store.current?.commit },
                 flagsBaseURL: { baseURL.value },
@@ -205,36 +207,28 @@ public final class HalyardService: Service, Sendable {
     /// Runs the watcher, the deliverer and the HTTP server in one service group until one of them fails, the task is
     /// cancelled, or one of `gracefulShutdownSignals` arrives; then closes the SSE streams and the webhook client.
     ///
-    /// With PostgreSQL, the schema is migrated and the static subscriptions are stored first; a ``StartError`` is thrown
-    /// when that fails (the server cannot be reached, refuses the user, has no such database).
+    /// With PostgreSQL, start-up does not wait for the database (DESIGN §10): the service serves from git at once, and
+    /// the schema migration, the static subscriptions and then delivery start once PostgreSQL is reached
+    /// (``SharedStatePreparation``). A ``StartError`` is thrown when the server refuses the user or the database.
     public func run(gracefulShutdownSignals: [UnixSignal]) async throws {
         if let postgres = self.stateStore as? PostgresStateStore {
             defer { postgres.close() }
+            // One quick try first, so that a replica whose database is up serves the published commit at once, as
+            // before; the rest of the tries run next to serving.
+            let prepared: Bool
             do {
-                try await self.preparePostgres(postgres)
+                prepared = try await postgres.prepareOnce(
+                    staticSubscriptions: self.configuration.notify.staticSubscriptions,
+                    connectTimeout: .seconds(2)
+                )
             } catch {
                 self.events.shutdown()
                 try? await self.ownedWebhookClient?.shutdown()
-                throw error
+                throw StartError(kind: error.isClientError ? .staticSubscriptions : .database, path: postgres.location, underlying: error)
             }
-            try await self.runGroup(gracefulShutdownSignals: gracefulShutdownSignals)
+            try await self.runGroup(gracefulShutdownSignals: gracefulShutdownSignals, preparing: postgres, prepared: prepared)
         } else {
-            try await self.runGroup(gracefulShutdownSignals: gracefulShutdownSignals)
-        }
-    }
-
-    /// Brings the PostgreSQL schema up to date (under its lock) and stores the static subscriptions, before anything
-    /// reads the state.
-    private func preparePostgres(_ postgres: PostgresStateStore) async throws(StartError) {
-        do {
-            try await postgres.migrate()
-        } catch {
-            throw StartError(kind: .database, path: postgres.location, underlying: error)
-        }
-        do {
-            try await postgres.replaceStaticSubscriptions(self.configuration.notify.staticSubscriptions)
-        } catch {
-            throw StartError(kind: .staticSubscriptions, path: postgres.location, underlying: error)
+            try await self.runGroup(gracefulShutdownSignals: gracefulShutdownSignals, preparing: nil, prepared: true)
         }
     }
 
@@ -255,10 +249,20 @@ public final class HalyardService: Service, Sendable {
         return PostgresStateStore(location: location, password: configuration.state.password, logger: logger)
     }
 
-    private func runGroup(gracefulShutdownSignals: [UnixSignal]) async throws {
+    private func runGroup(gracefulShutdownSignals: [UnixSignal], preparing postgres: PostgresStateStore?, prepared: Bool) async throws {
         let app = self.api.makeApplication { [self] channel in self.serverRunning(on: channel) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: self.watcher)]
-        if let deliverer {
+        if let postgres {
+            // The deliverer starts once PostgreSQL is reached and migrated.
+            let preparation = SharedStatePreparation(
+                store: postgres,
+                staticSubscriptions: self.configuration.notify.staticSubscriptions,
+                deliverer: self.deliverer,
+                backoff: Backoff(initial: .milliseconds(200), maximum: .seconds(5), jitter: .equal),
+                prepared: prepared
+            )
+            services.append(.init(service: preparation))
+        } else if let deliverer {
             services.append(.init(service: deliverer))
         }
         services.append(.init(service: app))

@@ -141,11 +141,20 @@ extension ServiceConfiguration {
         public var url: String?
         /// The PostgreSQL user's password (`state.passwordFile`, `HALYARD_STATE_PASSWORD`), if it needs one.
         public var password: String?
+        /// How long a replica's claim on a message it is sending lasts (`state.claimLease`, 5 s to 1 h): a replica
+        /// that dies mid-delivery holds the message that long before another sends it again (DESIGN §10).
+        public var claimLease: Duration
 
         /// Creates the state settings; by default the state is SQLite's.
-        public init(url: String? = nil, password: String? = nil) {
+        public init(url: String? = nil, password: String? = nil, claimLease: Duration = Self.defaultClaimLease) {
             self.url = url
             self.password = password
+            self.claimLease = claimLease
         }
+
+        /// The default of `state.claimLease`: 40 s, more than a 10 s attempt and its recording take.
+        public static let defaultClaimLease: Duration = .seconds(40)
+        /// The shortest and the longest `state.claimLease`.
+        public static let claimLeaseRange: ClosedRange<Duration> = .seconds(5) ... .seconds(3600)
     }
 }

@@ -58,15 +58,48 @@ struct PostgresServeTests {
         #expect(!result.stderr.contains("hunter2"))
     }
 
-    @Test func testAnUnreachableStateURLStopsTheStartUpWithTheReason() throws {
+    @Test func testAnUnreachableStateURLDoesNotStopTheStartUpAndTheStatusShowsTheReason() async throws {
         let fixture = try ServeFixture()
         defer { fixture.remove() }
-        // Port 1 on loopback: nothing listens there.
+        try fixture.workspace.write("flags/production/new-checkout.json", WebhookDurabilityTests.checkoutOn)
+        let first = try fixture.workspace.commit("Add new-checkout")
+        // Port 1 on loopback: nothing listens there, as when PostgreSQL is down (DESIGN §10: keep serving, stay ready).
         try self.writeConfig(fixture, stateURL: "postgres://halyard@127.0.0.1:1/halyard?sslmode=disable", subscribing: nil)
+        let serve = try await fixture.serve(run: 1)
+        defer { serve.kill() }
+        try await serve.waitUntilApplied(first)
+        let state = try #require(try await serve.status()["state"] as? [String: Any])
+        #expect(state["reachable"] as? Bool == false)
+        #expect((state["lastError"] as? String)?.contains("refused") == true, "\(state)")
+        #expect(serve.log.contains("PostgreSQL cannot be reached"), "\(serve.log)")
+    }
+
+    @Test func testAServerThatRefusesTheDatabaseStopsTheStartUpWithItsMessage() async throws {
+        var location = try PostgresLocation(url: try PostgresTestServer.url())
+        location.database = "halyard_no_such_database"
+        let fixture = try ServeFixture()
+        defer { fixture.remove() }
+        try self.writeConfig(fixture, stateURL: location.description + "?sslmode=disable", subscribing: nil)
         let result = try HalyardBinary.run(["serve", "--config", fixture.configPath, "--port", "0"], in: fixture.workspace.path)
         #expect(result.status == 2, "\(result.stderr)")
-        #expect(result.stderr.contains("error: state database postgres://halyard@127.0.0.1:1/halyard"))
-        #expect(result.stderr.contains("refused"))
+        #expect(result.stderr.contains("error: state database \(location.description)"), "\(result.stderr)")
+        #expect(result.stderr.contains("does not exist"), "\(result.stderr)")
+    }
+
+    @Test func testTheClaimLeaseIsCheckedAtStartUp() throws {
+        let fixture = try ServeFixture()
+        defer { fixture.remove() }
+        for (lease, error) in [
+            ("2s", "configuration key state.claimLease: 2s is out of range: use 5s to 1h"),
+            ("2h", "configuration key state.claimLease: 7200s is out of range: use 5s to 1h"),
+            ("soon", "configuration key state.claimLease: 'soon' is not a duration (use seconds, or 500ms, 30s, 5m, 1h)"),
+        ] {
+            let config: [String: Any] = ["dataDir": fixture.dataDirectory, "state": ["claimLease": lease]]
+            try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: fixture.configPath))
+            let result = try HalyardBinary.run(["serve", "--config", fixture.configPath, "--port", "0"], in: fixture.workspace.path)
+            #expect(result.status == 2, "\(lease): \(result.stderr)")
+            #expect(result.stderr.hasPrefix("error: \(error)"), "\(lease): \(result.stderr)")
+        }
     }
 
     private func writeConfig(_ fixture: ServeFixture, stateURL: String, subscribing url: String?) throws {

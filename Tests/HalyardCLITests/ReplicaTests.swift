@@ -178,4 +178,52 @@ struct ReplicaTests {
         )
         #expect(problems.isEmpty, "\(problems)\n\(cluster.logs)")
     }
+
+    @Test func testAReplicaStartedWhilePostgreSQLIsDownServesAtOnceAndDeliversOnceItIsUp() async throws {
+        let postgres = try PostgresTestServer.startPrivateCluster()
+        defer { postgres.stop() }
+        try postgres.pause()
+        let receiver = try await TestReceiver.start()
+        defer { Task { await receiver.stop() } }
+        let cluster = try ReplicaCluster(
+            stateURL: postgres.url,
+            count: 1,
+            subscriptions: [.init(url: receiver.url("/p"), environments: ["production"])]
+        )
+        defer { cluster.remove() }
+        try cluster.workspace.write("flags/production/new-checkout.json", Self.checkoutOn)
+        let first = try cluster.workspace.commit("Add new-checkout")
+
+        // PostgreSQL is down: the replica starts anyway, serves from git and is ready.
+        let serve = try await cluster.start(0)
+        try await cluster.waitUntilAllServe(first)
+        #expect(try await ServeHTTP.get(serve.baseURL + "/readyz").status == 200)
+        let state = try #require(try await serve.status()["state"] as? [String: Any])
+        #expect(state["reachable"] as? Bool == false)
+        #expect((state["lastError"] as? String)?.contains("refused") == true, "\(state)")
+        // Dynamic subscriptions need the shared store: a clear 503 until it has been reached.
+        let refused = try await ReplicaHTTP.post(
+            serve.baseURL + "/v1/subscriptions",
+            json: ["url": receiver.url("/dynamic"), "environments": ["production"]]
+        )
+        #expect(refused.status == 503)
+        #expect((refused.body?["error"] as? String)?.contains("unavailable") == true, "\(String(describing: refused.body))")
+
+        // PostgreSQL comes up: the schema is migrated, the replica publishes, and a commit reaches the subscriber.
+        try postgres.resume()
+        try await cluster.waitUntilPublished(first, timeout: .seconds(20))
+        try cluster.workspace.write("flags/production/new-checkout.json", Self.checkoutOff)
+        let change = try cluster.workspace.commit("production off")
+        try await eventually("the subscriber receives \(change)\n\(cluster.logs)", timeout: .seconds(20)) {
+            receiver.requests(path: "/p").contains { ReceivedMessage($0)?.commit == change }
+        }
+        let message = try #require(receiver.requests(path: "/p").compactMap { ReceivedMessage($0) }.first { $0.commit == change })
+        #expect(message.verified && message.previousCommit == first)
+        #expect((try await serve.status()["state"] as? [String: Any])?["reachable"] as? Bool == true)
+        let created = try await ReplicaHTTP.post(
+            serve.baseURL + "/v1/subscriptions",
+            json: ["url": receiver.url("/dynamic"), "environments": ["production"]]
+        )
+        #expect(created.status == 201)
+    }
 }

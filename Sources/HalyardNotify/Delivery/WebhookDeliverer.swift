@@ -86,7 +86,8 @@ public final class WebhookDeliverer: Service, Sendable {
             maxAge: Duration = .seconds(24 * 3600),
             allowPrivateNetworks: Bool = false,
             allowedHosts: [String]? = nil,
-            shutdownGracePeriod: Duration = .seconds(2)
+            shutdownGracePeriod: Duration = .seconds(2),
+            claimLease: Duration = .seconds(40)
         ) {
             self.timeout = timeout
             self.maxConcurrentDeliveries = max(1, maxConcurrentDeliveries)
@@ -96,13 +97,13 @@ public final class WebhookDeliverer: Service, Sendable {
             self.allowPrivateNetworks = allowPrivateNetworks
             self.allowedHosts = allowedHosts
             self.shutdownGracePeriod = shutdownGracePeriod
+            self.claimLease = claimLease
         }
 
-        /// How long a claimed message stays reserved for this deliverer in a store shared by several replicas: longer
-        /// than an attempt (``timeout``) and its recording can take, so only a deliverer that died loses its claim.
-        var claimLease: Duration {
-            self.timeout * 3 + .seconds(10)
-        }
+        /// How long a claimed message stays reserved for this deliverer in a store shared by several replicas
+        /// (`state.claimLease`): longer than an attempt (``timeout``) and its recording can take, so only a deliverer
+        /// that died loses its claim; a message claimed by a replica that died is sent again once it expires.
+        public var claimLease: Duration
 
         var networkPolicy: SubscriberNetworkPolicy {
             SubscriberNetworkPolicy(

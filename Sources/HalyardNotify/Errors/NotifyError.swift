@@ -21,6 +21,7 @@ public struct NotifyError: Error, Sendable, Equatable, CustomStringConvertible {
             case staticSubscriptionIsReadOnly
             case invalidSecret
             case database
+            case unavailable
         }
 
         private let kind: Kind
@@ -41,6 +42,8 @@ public struct NotifyError: Error, Sendable, Equatable, CustomStringConvertible {
         public static var invalidSecret: Code { Code(.invalidSecret) }
         /// The SQLite state database failed.
         public static var database: Code { Code(.database) }
+        /// The shared state store (PostgreSQL) has not been reached since start-up; the HTTP layer answers 503.
+        public static var unavailable: Code { Code(.unavailable) }
 
         /// The name of the kind.
         public var description: String { self.kind.rawValue }
@@ -106,11 +109,22 @@ public struct NotifyError: Error, Sendable, Equatable, CustomStringConvertible {
         NotifyError(code: .database, subject: path, message: "state database \(path): \(underlying)")
     }
 
+    /// The shared state store at `location` has not been reached since start-up, for `reason`.
+    public static func unavailable(_ location: String, _ reason: String) -> NotifyError {
+        NotifyError(code: .unavailable, subject: location, message: "state database \(location) is unavailable: \(reason)")
+    }
+
+    /// The explanation without the leading "state database <subject>: " of a ``Code/database`` error.
+    var reason: String {
+        let prefix = "state database \(self.subject): "
+        return self.message.hasPrefix(prefix) ? String(self.message.dropFirst(prefix.count)) : self.message
+    }
+
     /// Whether the error means the requested thing does not exist (HTTP 404).
     public var isNotFound: Bool { self.code == .subscriptionNotFound }
 
     /// Whether the error is the caller's fault (an HTTP 4xx) rather than the server's.
-    public var isClientError: Bool { self.code != .database }
+    public var isClientError: Bool { self.code != .database && self.code != .unavailable }
 
     /// The same as ``message``.
     public var description: String { self.message }

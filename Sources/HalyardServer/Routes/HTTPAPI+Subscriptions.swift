@@ -93,6 +93,7 @@ extension HTTPAPI {
             if error.isNotFound { throw .notFound(error.message) }
             if error.code == .staticSubscriptionIsReadOnly { throw .conflict(error.message) }
             if error.isClientError { throw .badRequest(error.message) }
+            if error.code == .unavailable { throw APIError(.serviceUnavailable, error.message, headers: [.retryAfter: "5"]) }
             logger.error("state database failed", metadata: ["error": "\(error.message)"])
             throw APIError(.internalServerError, "the state database failed; see the server log")
         } catch {

@@ -4,6 +4,7 @@ import HalyardGit
 import HalyardNotify
 import HalyardRules
 import HalyardServer
+import HalyardService
 import HalyardSync
 
 /// Everything `halyard serve` reads at start-up, from CLI flags over `HALYARD_*` environment variables over the JSON
@@ -42,6 +43,8 @@ struct ServeConfiguration: Sendable {
     var stateURL: String?
     /// The PostgreSQL password, from `state.passwordFile` or `HALYARD_STATE_PASSWORD`.
     var statePassword: String?
+    /// `state.claimLease`: how long a replica's claim on a message it sends lasts (5 s to 1 h).
+    var claimLease: Duration = ServiceConfiguration.State.defaultClaimLease
     /// `ui.enabled`: whether the web console is served under `/ui`.
     var uiEnabled = true
 
@@ -60,7 +63,7 @@ struct ServeConfiguration: Sendable {
         "log.level": .string,
         "limits.requestBody": .size, "limits.contextBody": .size, "limits.contextAttributes": .int,
         "limits.idleTimeout": .duration, "limits.maxConnections": .int, "limits.maxStreams": .int,
-        "state.url": .string, "state.passwordFile": .string,
+        "state.url": .string, "state.passwordFile": .string, "state.claimLease": .duration,
         "ui.enabled": .bool,
     ]
 
@@ -172,6 +175,7 @@ struct ServeConfiguration: Sendable {
         config.subscriptions = fileSubscriptions
         config.limits = try limits(reader)
         try state(&config, string, environment: environment)
+        config.claimLease = try claimLease(reader) ?? config.claimLease
         return config
     }
 
@@ -209,6 +213,26 @@ struct ServeConfiguration: Sendable {
         } else if let password = environment["HALYARD_STATE_PASSWORD"], !password.isEmpty {
             config.statePassword = password
         }
+    }
+
+    /// `state.claimLease`, a duration from 5 s to 1 h.
+    private static func claimLease(_ reader: ConfigReader) throws -> Duration? {
+        guard let lease = try duration(reader, "state.claimLease") else { return nil }
+        let range = ServiceConfiguration.State.claimLeaseRange
+        guard range.contains(lease) else {
+            throw CLIError(
+                "configuration key state.claimLease: \(Self.describe(lease)) is out of range: use 5s to 1h "
+                    + "(longer than an attempt of 10 s and its recording, shorter than a replica's failover should take)",
+                exitCode: 2
+            )
+        }
+        return lease
+    }
+
+    /// `"2.5s"`: a duration in seconds, as the error messages show it.
+    private static func describe(_ duration: Duration) -> String {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return String(format: "%gs", seconds)
     }
 
     // MARK: - Checks swift-configuration leaves to us

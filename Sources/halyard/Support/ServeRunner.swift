@@ -95,7 +95,11 @@ struct ServeRunner {
             dataDirectory: settings.dataDirectory,
             logLevel: level
         )
-        configuration.state = ServiceConfiguration.State(url: settings.stateURL, password: settings.statePassword)
+        configuration.state = ServiceConfiguration.State(
+            url: settings.stateURL,
+            password: settings.statePassword,
+            claimLease: settings.claimLease
+        )
         configuration.http.uiEnabled = settings.uiEnabled
         return configuration
     }

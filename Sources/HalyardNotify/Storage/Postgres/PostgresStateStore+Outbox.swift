@@ -60,63 +60,97 @@ extension PostgresStateStore {
         }
         var enqueued = 0
         for change in changes {
-            for subscription in subscriptions where subscription.environments.contains(change.environment) {
-                if try await self.enqueue(change, subscriptionID: subscription.id, now: now, fetchedAt: fetchedAt, on: connection) {
-                    enqueued += 1
-                }
-            }
+            let subscriptionIDs = subscriptions.filter { $0.environments.contains(change.environment) }.map(\.id)
+            guard !subscriptionIDs.isEmpty else { continue }
+            enqueued += try await self.enqueue(change, subscriptionIDs: subscriptionIDs, now: now, fetchedAt: fetchedAt, on: connection)
         }
         return enqueued
     }
 
-    /// Inserts a message, or coalesces it with the pending one of the same subscription and environment (DESIGN §7).
-    /// - Returns: Whether a message is now pending for it.
+    /// Inserts a message for each subscription, or coalesces it with the pending one of the same subscription and
+    /// environment (DESIGN §7), in four statements whatever the number of subscriptions: lock the pending messages,
+    /// then insert, replace and drop (an empty net change) each in one statement.
+    /// - Returns: The number of subscriptions with a message now pending for the change.
     private func enqueue(
         _ change: EnvironmentChange,
-        subscriptionID: String,
+        subscriptionIDs: [String],
         now: Date,
         fetchedAt: Date,
         on connection: PostgresConnection
-    ) async throws -> Bool {
+    ) async throws -> Int {
         let pendingRows = try await connection.query(
             """
-            SELECT id, change, fetched_at, next_attempt_at FROM halyard_outbox
-            WHERE subscription_id = \(subscriptionID) AND environment = \(change.environment) FOR UPDATE
+            SELECT subscription_id, id, change, fetched_at, next_attempt_at FROM halyard_outbox
+            WHERE environment = \(change.environment) AND subscription_id = ANY(\(subscriptionIDs)) FOR UPDATE
             """,
             logger: self.logger
-        ).collect()
-        guard let pending = pendingRows.first else {
+        )
+        var pending: [String: (rowID: Int64, change: String, fetchedAt: Double, nextAttempt: Double)] = [:]
+        for try await (subscription, rowID, storedChange, olderFetchedAt, nextAttempt) in pendingRows.decode(
+            (String, Int64, String, Double, Double).self
+        ) {
+            pending[subscription] = (rowID, storedChange, olderFetchedAt, nextAttempt)
+        }
+        var batch = EnqueueBatch()
+        for subscriptionID in subscriptionIDs {
+            guard let row = pending[subscriptionID] else {
+                batch.inserted.append(subscriptionID)
+                continue
+            }
+            guard let merged = EnvironmentChange.coalesce(try StateDatabase.decodeChange(row.change), change) else {
+                batch.dropped.append(row.rowID)
+                continue
+            }
+            // As in SQLite: a new webhook-id and body; the enqueue time, the attempt count and the retry schedule are
+            // kept. A claim on the replaced message stays until its holder completes it (by the claim, which releases
+            // this row) or its lease expires; the old message's outcome no longer applies, as its id is gone.
+            batch.replaced.append(
+                Replacement(
+                    rowID: row.rowID,
+                    messageID: RandomID.make(prefix: "msg_"),
+                    commit: merged.commit,
+                    change: try StateDatabase.encodeChange(merged),
+                    body: ByteBuffer(bytes: WebhookPayload.body(for: merged, enqueuedAt: now)),
+                    fetchedAt: min(row.fetchedAt, fetchedAt.timeIntervalSince1970),
+                    nextAttempt: max(now.timeIntervalSince1970, row.nextAttempt)
+                )
+            )
+        }
+        if !batch.inserted.isEmpty {
+            let messageIDs = batch.inserted.map { _ in RandomID.make(prefix: "msg_") }
+            let body = ByteBuffer(bytes: WebhookPayload.body(for: change, enqueuedAt: now))
             try await connection.query(
                 """
                 INSERT INTO halyard_outbox (message_id, subscription_id, environment, commit_sha, change, body, enqueued_at,
                     fetched_at, attempts, next_attempt_at)
-                VALUES (\(RandomID.make(prefix: "msg_")), \(subscriptionID), \(change.environment), \(change.commit),
-                    \(try StateDatabase.encodeChange(change)), \(Data(WebhookPayload.body(for: change, enqueuedAt: now))),
-                    \(now.timeIntervalSince1970), \(fetchedAt.timeIntervalSince1970), 0, \(now.timeIntervalSince1970))
+                SELECT v.message_id, v.subscription_id, \(change.environment), \(change.commit),
+                    \(try StateDatabase.encodeChange(change)), \(body), \(now.timeIntervalSince1970),
+                    \(fetchedAt.timeIntervalSince1970), 0, \(now.timeIntervalSince1970)
+                FROM unnest(\(messageIDs)::text[], \(batch.inserted)::text[]) WITH ORDINALITY AS v(message_id, subscription_id, n)
+                ORDER BY v.n
                 """,
                 logger: self.logger
             )
-            return true
         }
-        let (rowID, storedChange, olderFetchedAt, pendingNextAttempt) = try pending.decode((Int64, String, Double, Double).self)
-        guard let merged = EnvironmentChange.coalesce(try StateDatabase.decodeChange(storedChange), change) else {
-            try await connection.query("DELETE FROM halyard_outbox WHERE id = \(rowID)", logger: self.logger)
-            return false
+        if !batch.replaced.isEmpty {
+            let rows = batch.replaced
+            try await connection.query(
+                """
+                UPDATE halyard_outbox o SET message_id = v.message_id, commit_sha = v.commit_sha, change = v.change,
+                    body = v.body, fetched_at = v.fetched_at, next_attempt_at = v.next_attempt_at
+                FROM unnest(\(rows.map(\.rowID))::int8[], \(rows.map(\.messageID))::text[], \(rows.map(\.commit))::text[],
+                    \(rows.map(\.change))::text[], \(rows.map(\.body))::bytea[], \(rows.map(\.fetchedAt))::float8[],
+                    \(rows.map(\.nextAttempt))::float8[])
+                    AS v(id, message_id, commit_sha, change, body, fetched_at, next_attempt_at)
+                WHERE o.id = v.id
+                """,
+                logger: self.logger
+            )
         }
-        // As in SQLite: a new webhook-id and body; the enqueue time, the attempt count and the retry schedule are
-        // kept. A claim on the replaced message stays until its holder completes it (by the claim, which releases
-        // this row) or its lease expires; the old message's outcome no longer applies, as its id is gone.
-        try await connection.query(
-            """
-            UPDATE halyard_outbox SET message_id = \(RandomID.make(prefix: "msg_")), commit_sha = \(merged.commit),
-                change = \(try StateDatabase.encodeChange(merged)), body = \(Data(WebhookPayload.body(for: merged, enqueuedAt: now))),
-                fetched_at = \(min(olderFetchedAt, fetchedAt.timeIntervalSince1970)),
-                next_attempt_at = \(max(now.timeIntervalSince1970, pendingNextAttempt))
-            WHERE id = \(rowID)
-            """,
-            logger: self.logger
-        )
-        return true
+        if !batch.dropped.isEmpty {
+            try await connection.query("DELETE FROM halyard_outbox WHERE id = ANY(\(batch.dropped))", logger: self.logger)
+        }
+        return batch.inserted.count + batch.replaced.count
     }
 
     // MARK: - Reading the outbox
@@ -302,41 +336,47 @@ extension PostgresStateStore {
     /// replica claimed again keeps that replica's claim.
     public func complete(_ message: OutboxMessage, attempt: DeliveryAttempt, outcome: DeliveryOutcome) async throws(NotifyError) {
         try await self.transactionOnOutbox { connection in
-            if let claim = message.claim {
-                try await connection.query(
-                    "UPDATE halyard_outbox SET claim = NULL, claimed_until = NULL WHERE claim = \(claim)",
-                    logger: self.logger
-                )
-            }
-            switch outcome {
-            case .delivered, .dead:
-                try await connection.query("DELETE FROM halyard_outbox WHERE message_id = \(message.messageID)", logger: self.logger)
-            case .retry(let date):
-                try await connection.query(
-                    """
-                    UPDATE halyard_outbox SET attempts = \(attempt.attempt), next_attempt_at = \(date.timeIntervalSince1970)
-                    WHERE message_id = \(message.messageID)
-                    """,
-                    logger: self.logger
-                )
-            case .gone:
-                try await connection.query(
-                    "UPDATE halyard_subscription SET disabled = true WHERE id = \(message.subscriptionID)",
-                    logger: self.logger
-                )
-                try await connection.query(
-                    "DELETE FROM halyard_outbox WHERE subscription_id = \(message.subscriptionID)",
-                    logger: self.logger
-                )
-            }
-            try await self.appendDelivery(attempt, subscriptionID: message.subscriptionID, on: connection)
-            return ()
+            try await self.apply(OutboxCompletion(message: message, attempt: attempt, outcome: outcome), on: connection)
         }
+    }
+
+    /// Ends the claim of one completion, removes, reschedules or disables as its outcome says, and appends its attempt
+    /// to the delivery log; runs inside the caller's transaction.
+    func apply(_ completion: OutboxCompletion, on connection: PostgresConnection) async throws {
+        let message = completion.message
+        if let claim = message.claim {
+            try await connection.query(
+                "UPDATE halyard_outbox SET claim = NULL, claimed_until = NULL WHERE claim = \(claim)",
+                logger: self.logger
+            )
+        }
+        switch completion.outcome {
+        case .delivered, .dead:
+            try await connection.query("DELETE FROM halyard_outbox WHERE message_id = \(message.messageID)", logger: self.logger)
+        case .retry(let date):
+            try await connection.query(
+                """
+                UPDATE halyard_outbox SET attempts = \(completion.attempt.attempt), next_attempt_at = \(date.timeIntervalSince1970)
+                WHERE message_id = \(message.messageID)
+                """,
+                logger: self.logger
+            )
+        case .gone:
+            try await connection.query(
+                "UPDATE halyard_subscription SET disabled = true WHERE id = \(message.subscriptionID)",
+                logger: self.logger
+            )
+            try await connection.query(
+                "DELETE FROM halyard_outbox WHERE subscription_id = \(message.subscriptionID)",
+                logger: self.logger
+            )
+        }
+        try await self.appendDelivery(completion.attempt, subscriptionID: message.subscriptionID, on: connection)
     }
 
     /// Appends an attempt to a subscription's log (unless the subscription was deleted meanwhile) and trims the log to
     /// the last ``StateDatabase/deliveryLogLimit`` entries.
-    private func appendDelivery(_ attempt: DeliveryAttempt, subscriptionID: String, on connection: PostgresConnection) async throws {
+    func appendDelivery(_ attempt: DeliveryAttempt, subscriptionID: String, on connection: PostgresConnection) async throws {
         try await connection.query(
             """
             INSERT INTO halyard_delivery_log (subscription_id, message_id, environment, commit_sha, attempt, at, status,
@@ -376,4 +416,25 @@ private struct Candidate: Sendable {
     var nextAttempt: Double
     var claimedUntil: Double?
     var recorded: String?
+}
+
+/// What enqueueing one change does to the outbox, worked out before it is written.
+private struct EnqueueBatch {
+    /// The subscriptions without a pending message for the environment: a new message each.
+    var inserted: [String] = []
+    /// The pending messages replaced by the coalesced one.
+    var replaced: [Replacement] = []
+    /// The pending messages whose net change is empty.
+    var dropped: [Int64] = []
+}
+
+/// A pending message coalesced with a newer change (DESIGN §7).
+private struct Replacement {
+    var rowID: Int64
+    var messageID: String
+    var commit: String
+    var change: String
+    var body: ByteBuffer
+    var fetchedAt: Double
+    var nextAttempt: Double
 }

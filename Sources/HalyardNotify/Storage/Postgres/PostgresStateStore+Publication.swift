@@ -28,6 +28,8 @@ extension PostgresStateStore: SharedPublicationStore {
     /// connection when it was lost).
     public func acquirePublisherLock() async throws -> Bool {
         do {
+            // Nothing is published before the schema is known to be up to date (``prepare(staticSubscriptions:backoff:)``).
+            try self.checkReady()
             let held = try await self.session.acquire()
             self.coordination.update { $0.reachable(publisher: held) }
             return held
@@ -293,6 +295,12 @@ final class CoordinationHealth: Sendable {
             self.health.reachable = true
             self.health.lastError = nil
             self.health.publisher = publisher
+        }
+
+        /// Reachable, the publisher role left as it is.
+        mutating func reachableAgain() {
+            self.health.reachable = true
+            self.health.lastError = nil
         }
 
         mutating func unreachable(_ error: String) {

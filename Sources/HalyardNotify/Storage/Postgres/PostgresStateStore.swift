@@ -5,10 +5,12 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
+import HalyardRules
 import HalyardSync
 import Logging
 import Metrics
 import PostgresNIO
+import Synchronization
 
 /// Halyard's state in PostgreSQL, shared by several replicas (DESIGN §10): the applied commit, subscriptions, the
 /// outbox and the delivery log, with the same behaviour as the SQLite ``StateDatabase``.
@@ -44,6 +46,9 @@ public final class PostgresStateStore: StateStore {
     let coordination = CoordinationHealth()
     /// Tells this replica's own `NOTIFY`s from the others'.
     let replicaID = RandomID.make(prefix: "replica_", length: 12)
+    /// Whether the schema was found up to date once; until then every read and write fails at once with
+    /// ``NotifyError/Code/unavailable`` rather than waiting for a server that may be down (DESIGN §10).
+    private let readiness = Mutex<Readiness>(Readiness())
 
     /// Creates the store and starts its connection pool; nothing is read or written until ``migrate()``.
     ///
@@ -129,8 +134,87 @@ public final class PostgresStateStore: StateStore {
     /// - Throws: ``NotifyError/Code/database`` with the server's own message when it cannot be reached, refuses the
     ///   user or has no such database (one connection is tried first: the pool would retry forever).
     public func migrate() async throws(NotifyError) {
-        try await self.probe()
-        try await self.transaction { connection in
+        try await self.migrate(connectTimeout: .seconds(10))
+    }
+
+    /// ``migrate()``, whose first connection may take `connectTimeout`.
+    func migrate(connectTimeout: Duration) async throws(NotifyError) {
+        do throws(NotifyError) {
+            try await self.probe(connectTimeout: connectTimeout)
+            try await self.migrateSchema()
+        } catch {
+            self.readiness.withLock { $0.lastError = error }
+            throw error
+        }
+        self.readiness.withLock {
+            $0.migrated = true
+            $0.lastError = nil
+        }
+        self.pendingGauge.record(try await self.pendingMessageCount())
+    }
+
+    /// Brings the store into use once the server can be reached: migrates the schema (``migrate()``) and stores the
+    /// static subscriptions, retrying with `backoff` until both succeed or the task is cancelled. Meanwhile the store
+    /// answers ``NotifyError/Code/unavailable`` at once, and `/v1/status` shows the reason (DESIGN §10: a replica
+    /// started while PostgreSQL is down serves from git and stays ready).
+    ///
+    /// - Throws: ``NotifyError/Code/database`` when the server answers but refuses the configuration: an unknown user,
+    ///   a wrong password, or no such database; the error of a static subscription the store refuses. Retrying would
+    ///   not help.
+    public func prepare(staticSubscriptions: [StaticSubscription], backoff: Backoff) async throws(NotifyError) {
+        var failures = 0
+        while !Task.isCancelled {
+            if try await self.prepareOnce(staticSubscriptions: staticSubscriptions) { return }
+            failures += 1
+            try? await Task.sleep(for: backoff.delay(attempt: failures))
+        }
+    }
+
+    /// One attempt of ``prepare(staticSubscriptions:backoff:)``: whether the store is now in use. A failure is shown
+    /// in the status and logged (a warning the first time, then at debug level); success after a failure is logged.
+    ///
+    /// - Parameter connectTimeout: How long the first connection may take; start-up tries once with a short one.
+    /// - Throws: As ``prepare(staticSubscriptions:backoff:)``, only what retrying would not mend.
+    public func prepareOnce(staticSubscriptions: [StaticSubscription], connectTimeout: Duration = .seconds(10)) async throws(NotifyError) -> Bool {
+        do throws(NotifyError) {
+            try await self.migrate(connectTimeout: connectTimeout)
+            try await self.replaceStaticSubscriptions(staticSubscriptions)
+            self.coordination.update { $0.reachableAgain() }
+            if self.readiness.withLock({ $0.reportedFailure }) {
+                self.logger.notice("PostgreSQL reached; the shared state is in use", metadata: ["database": "\(self.location)"])
+            }
+            return true
+        } catch {
+            if error.isClientError || Self.refusesConfiguration(error) { throw error }
+            self.coordination.update { $0.unreachable(error.reason) }
+            let first = self.readiness.withLock { readiness in
+                defer { readiness.reportedFailure = true }
+                return !readiness.reportedFailure
+            }
+            if first {
+                self.logger.warning(
+                    "PostgreSQL cannot be reached; serving from git, and trying again",
+                    metadata: ["database": "\(self.location)", "error": "\(error.reason)"]
+                )
+            } else {
+                self.logger.debug("PostgreSQL still cannot be reached", metadata: ["error": "\(error.reason)"])
+            }
+            return false
+        }
+    }
+
+    /// The SQLSTATEs of a server that answers but refuses the configuration: invalid authorization, a wrong password,
+    /// no such database.
+    private static let configurationRefusals = ["28000", "28P01", "3D000"]
+
+    /// Whether `error` is the server refusing the user or the database (as ``databaseError(_:)`` words it).
+    static func refusesConfiguration(_ error: NotifyError) -> Bool {
+        error.code == .database && Self.configurationRefusals.contains { error.message.hasSuffix("(SQLSTATE \($0))") }
+    }
+
+    /// Runs the migrations the database lacks, in one transaction under the migration lock.
+    private func migrateSchema() async throws(NotifyError) {
+        try await self.transaction(gated: false) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLockKey))", logger: self.logger)
             try await connection.query(
                 "CREATE TABLE IF NOT EXISTS halyard_schema_version (version bigint NOT NULL)",
@@ -158,11 +242,10 @@ public final class PostgresStateStore: StateStore {
                 metadata: ["database": "\(self.location)", "from": "\(version)", "to": "\(PostgresSchema.migrations.count)"]
             )
         }
-        self.pendingGauge.record(try await self.pendingMessageCount())
     }
 
     /// Connects once, outside the pool, and fails with the reason when that is impossible.
-    private func probe() async throws(NotifyError) {
+    private func probe(connectTimeout: Duration) async throws(NotifyError) {
         do {
             let tls: PostgresConnection.Configuration.TLS
             switch self.postgres.tls {
@@ -178,7 +261,7 @@ public final class PostgresStateStore: StateStore {
                 database: self.postgres.database,
                 tls: tls
             )
-            configuration.options.connectTimeout = .seconds(10)
+            configuration.options.connectTimeout = TimeAmount(connectTimeout)
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: self.logger)
             try? await connection.close()
         } catch {
@@ -188,7 +271,7 @@ public final class PostgresStateStore: StateStore {
 
     /// The schema version stored in the database (0 before the first migration).
     public func schemaVersion() async throws(NotifyError) -> Int {
-        try await self.run { connection in
+        try await self.run(gated: false) { connection in
             let exists = try await connection.query("SELECT to_regclass('halyard_schema_version') IS NOT NULL", logger: self.logger)
                 .collect().first?.decode(Bool.self) ?? false
             guard exists else { return 0 }
@@ -236,7 +319,11 @@ public final class PostgresStateStore: StateStore {
     // MARK: - Access helpers
 
     /// Runs `body` on a pooled connection, mapping every error but a ``NotifyError`` to ``NotifyError/Code/database``.
-    func run<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(NotifyError) -> T {
+    ///
+    /// - Parameter gated: Whether to fail at once with ``NotifyError/Code/unavailable`` while the schema has never been
+    ///   found up to date (the server may be down: the pool would wait for it).
+    func run<T: Sendable>(gated: Bool = true, _ body: (PostgresConnection) async throws -> T) async throws(NotifyError) -> T {
+        if gated { try self.checkReady() }
         do {
             return try await self.client.withConnection { connection in try await body(connection) }
         } catch {
@@ -244,8 +331,9 @@ public final class PostgresStateStore: StateStore {
         }
     }
 
-    /// Runs `body` in a transaction (rolled back when it throws), mapping errors as ``run(_:)`` does.
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws(NotifyError) -> T {
+    /// Runs `body` in a transaction (rolled back when it throws), mapping errors as ``run(gated:_:)`` does.
+    func transaction<T: Sendable>(gated: Bool = true, _ body: (PostgresConnection) async throws -> T) async throws(NotifyError) -> T {
+        if gated { try self.checkReady() }
         do {
             return try await self.client.withTransaction(logger: self.logger) { connection in try await body(connection) }
         } catch {
@@ -263,6 +351,19 @@ public final class PostgresStateStore: StateStore {
         }
         self.pendingGauge.record(pending)
         return result
+    }
+
+    /// Throws ``NotifyError/Code/unavailable``, with the reason of the last failed attempt, until ``migrate()`` has
+    /// succeeded once.
+    func checkReady() throws(NotifyError) {
+        let (migrated, lastError) = self.readiness.withLock { ($0.migrated, $0.lastError) }
+        guard !migrated else { return }
+        throw .unavailable(self.location, lastError.map { "not reached yet: \($0.reason)" } ?? "not reached yet")
+    }
+
+    /// Whether the schema has been found up to date once, so the store is in use.
+    public var isReady: Bool {
+        self.readiness.withLock { $0.migrated }
     }
 
     func databaseError(_ error: any Error) -> NotifyError {
@@ -284,6 +385,14 @@ public final class PostgresStateStore: StateStore {
         }
         return .database(self.location, String(describing: error))
     }
+}
+
+/// Whether a ``PostgresStateStore`` has been brought up once, and why not yet.
+private struct Readiness {
+    var migrated = false
+    var lastError: NotifyError?
+    /// Whether a failure to reach the server was logged as a warning already.
+    var reportedFailure = false
 }
 
 /// The PostgreSQL schema, one list of statements per version.
