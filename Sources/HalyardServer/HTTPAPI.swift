@@ -48,7 +48,10 @@ public struct HTTPAPI: Sendable {
     let events: EventHub
     let metricsRegistry: PrometheusCollectorRegistry
     let logger: Logger
-    let flagsBodies = FlagsBodyCache()
+    /// The encoded `GET …/flags` body of each environment.
+    let flagsBodies = EnvironmentCache<ByteBuffer>()
+    /// The pre-encoded bulk answers of each environment (`/evaluate` of every flag, OFREP bulk).
+    let encodedEnvironments = EnvironmentCache<EncodedEnvironment>()
     let hookDeliveries = RecentHookDeliveries()
     let requestCounters: RequestCounters
     let sseClients: Prometheus.Gauge
@@ -166,12 +169,11 @@ public struct HTTPAPI: Sendable {
         let connections = self.connections
         let idle = limits.idleTimeout.components
         let idleTimeout = TimeAmount.nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)
-        return .http1(
-            configuration: HTTP1Channel.Configuration(
-                additionalChannelHandlers: [ConnectionLimitHandler(counter: connections, retryAfterSeconds: limits.retryAfterSeconds)],
-                idleTimeout: idleTimeout
-            )
+        let configuration = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionLimitHandler(counter: connections, retryAfterSeconds: limits.retryAfterSeconds)],
+            idleTimeout: idleTimeout
         )
+        return .http1(configuration: configuration)
     }
 
     /// Builds the HTTP server as a `Service`, listening on the configured host and port.

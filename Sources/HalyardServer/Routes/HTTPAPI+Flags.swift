@@ -21,7 +21,8 @@ extension HTTPAPI {
             if EntityTag.ifNoneMatch(request.headers, matches: environment.digest) {
                 return Response(status: .notModified, headers: [.eTag: etag])
             }
-            return self.json(self.flagsBodies.body(for: environment, in: state), headers: [.eTag: etag])
+            let body = self.flagsBodies.value(for: environment, in: state, build: Self.flagsBody)
+            return self.json(body, headers: [.eTag: etag])
         }
         routes.get("/v1/environments/{env}/flags/{id}") { request, context in
             try self.authorizeRead(request)
@@ -40,8 +41,36 @@ extension HTTPAPI {
             let state = try self.servedState()
             let environment = try self.environment(context, in: state)
             let body = try await self.collectContextBody(request)
-            return try self.evaluate(EvaluateRequest(body: body, limits: self.configuration.limits), in: environment)
+            return try self.evaluate(EvaluateRequest(body: body, limits: self.configuration.limits), in: environment, state: state)
         }
+    }
+
+    /// The environment's pre-encoded bulk answers at the served commit, built on first use.
+    func encodedEnvironment(_ environment: EnvironmentSnapshot, in state: ServedState) -> EncodedEnvironment {
+        encodedEnvironments.value(for: environment, in: state) { environment, commit in
+            EncodedEnvironment(environment, commit: commit, eventsPath: Self.ofrepEventsPath(environment: environment.name))
+        }
+    }
+
+    /// The `GET /v1/environments/{env}/flags` body: `{environment, commit, digest, flags: {id: flag}}`.
+    static func flagsBody(_ environment: EnvironmentSnapshot, commit: String) -> ByteBuffer {
+        var json = JSONWriter(capacity: 64 + environment.flags.count * 256)
+        json.objectStart()
+        json.key("environment")
+        json.string(environment.name)
+        json.key("commit")
+        json.string(commit)
+        json.key("digest")
+        json.string(environment.digest)
+        json.key("flags")
+        json.objectStart()
+        for id in environment.sortedIDs {
+            json.key(id)
+            json.json(environment.flags[id]!.flag.normalizedJSON)
+        }
+        json.objectEnd()
+        json.objectEnd()
+        return json.byteBuffer
     }
 
     /// `POST /v1/environments/{env}/evaluate`: `{"context": {...}, "flags": [ids]?, "details": bool?}` →
@@ -51,30 +80,26 @@ extension HTTPAPI {
     /// `"details": true` each entry is `{"value", "variant", "reason"}` instead. A missing or `null` context is an
     /// empty one; a missing or `null` `flags` evaluates every flag. An unknown id evaluates to `false` (DESIGN §2): its
     /// value is `false`, and its details `{"value": false, "reason": "FLAG_NOT_FOUND"}`, with no variant.
-    func evaluate(_ request: EvaluateRequest, in environment: EnvironmentSnapshot) -> Response {
-        let requested = request.flagIDs
+    ///
+    /// Every flag (no `flags`) is answered from the environment's ``EncodedEnvironment``, built once per commit.
+    func evaluate(_ request: EvaluateRequest, in environment: EnvironmentSnapshot, state: ServedState) -> Response {
         let details = request.details
         let context = EvaluationContext(request.attributes)
+        guard let requested = request.flagIDs else {
+            return self.json(encodedEnvironment(environment, in: state).evaluateAnswer(context, details: details))
+        }
         let perFlag = details ? 80 : 32
-        var json = JSONWriter(capacity: 32 + (requested?.count ?? environment.flags.count) * perFlag)
+        var json = JSONWriter(capacity: 32 + requested.count * perFlag)
         json.objectStart()
         json.key("flags")
         json.objectStart()
-        if let requested {
-            var seen = Set<String>(minimumCapacity: requested.count > 1 ? requested.count : 0)
-            for id in requested where requested.count == 1 || seen.insert(id).inserted {
-                json.key(id)
-                if let flag = environment.flags[id]?.flag {
-                    json.resolution(flag.resolve(context), of: flag, details: details)
-                } else {
-                    json.flagNotFound(details: details)
-                }
-            }
-        } else {
-            for id in environment.sortedIDs {
-                json.key(id)
-                let flag = environment.flags[id]!.flag
+        var seen = Set<String>(minimumCapacity: requested.count > 1 ? requested.count : 0)
+        for id in requested where requested.count == 1 || seen.insert(id).inserted {
+            json.key(id)
+            if let flag = environment.flags[id]?.flag {
                 json.resolution(flag.resolve(context), of: flag, details: details)
+            } else {
+                json.flagNotFound(details: details)
             }
         }
         json.objectEnd()

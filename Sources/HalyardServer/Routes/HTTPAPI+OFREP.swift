@@ -90,38 +90,8 @@ extension HTTPAPI {
         if EntityTag.ifNoneMatch(request.headers, matches: tag) {
             return Response(status: .notModified, headers: headers)
         }
-        let evaluationContext = EvaluationContext(parsed.attributes)
-        let commit = state.commit
-        var json = JSONWriter(capacity: 256 + environment.flags.count * 160)
-        json.objectStart()
-        json.key("flags")
-        json.arrayStart()
-        for id in environment.sortedIDs {
-            let flag = environment.flags[id]!.flag
-            json.ofrepEvaluation(flagKey: id, flag.resolve(evaluationContext), flag: flag, commit: commit)
-        }
-        json.arrayEnd()
-        json.key("metadata")
-        json.objectStart()
-        json.key("environment")
-        json.string(environment.name)
-        json.key("commit")
-        json.string(commit)
-        json.objectEnd()
-        json.key("eventStreams")
-        json.arrayStart()
-        json.objectStart()
-        json.key("type")
-        json.string("sse")
-        json.key("endpoint")
-        json.objectStart()
-        json.key("requestUri")
-        json.string(Self.ofrepEventsPath(environment: environment.name))
-        json.objectEnd()
-        json.objectEnd()
-        json.arrayEnd()
-        json.objectEnd()
-        return self.json(json.byteBuffer, headers: headers)
+        let answer = encodedEnvironment(environment, in: state).ofrepAnswer(EvaluationContext(parsed.attributes))
+        return self.json(answer, headers: headers)
     }
 
     /// The path of an environment's OFREP event stream, as the bulk answer announces it.
