@@ -160,20 +160,23 @@ public struct HTTPAPI: Sendable {
         return router
     }
 
-    /// The HTTP/1.1 server with the connection limits of DESIGN §13: the idle timeout and the connection cap.
+    /// The HTTP/1.1 server with the connection limits of DESIGN §13 (the idle timeout and the connection cap) and the
+    /// ``FastPathHandler`` for the hot read routes.
     ///
     /// Pass it as `server:` when building an `Application` over ``makeRouter()`` by hand (tests do);
     /// ``makeApplication(onServerRunning:)`` uses it.
     public func makeServer() -> HTTPServerBuilder {
         let limits = configuration.limits
         let connections = self.connections
-        let idle = limits.idleTimeout.components
-        let idleTimeout = TimeAmount.nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)
-        let configuration = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ConnectionLimitHandler(counter: connections, retryAfterSeconds: limits.retryAfterSeconds)],
-            idleTimeout: idleTimeout
-        )
-        return .http1(configuration: configuration)
+        let api = self
+        return HTTPServerBuilder { responder in
+            HalyardHTTP1Channel(
+                responder: responder,
+                idleTimeout: limits.idleTimeout,
+                connectionHandlers: { [ConnectionLimitHandler(counter: connections, retryAfterSeconds: limits.retryAfterSeconds)] },
+                requestHandlers: { [FastPathHandler(api: api)] }
+            )
+        }
     }
 
     /// Builds the HTTP server as a `Service`, listening on the configured host and port.

@@ -157,13 +157,19 @@ struct BulkEncodingTests {
                 for details in [false, true] {
                     let withDetails = details ? String(body.dropLast()) + (body == "{}" ? "" : ",") + #""details": true}"# : body
                     let response = try await client.execute(
-                        uri: "/v1/environments/production/evaluate", method: .post, body: .string(withDetails))
+                        uri: "/v1/environments/production/evaluate",
+                        method: .post,
+                        body: .string(withDetails)
+                    )
                     #expect(response.status == .ok)
                     #expect(response.headers[.contentType] == "application/json")
                     #expect(response.text == Self.expectedEvaluate(environment, context, details: details), "details \(details), \(body)")
                 }
                 let ofrep = try await client.execute(
-                    uri: "/environments/production/ofrep/v1/evaluate/flags", method: .post, body: .string(body))
+                    uri: "/environments/production/ofrep/v1/evaluate/flags",
+                    method: .post,
+                    body: .string(body)
+                )
                 #expect(ofrep.status == .ok)
                 #expect(ofrep.text == Self.expectedOFREP(environment, context, commit: head), "\(body)")
             }
@@ -186,7 +192,10 @@ struct BulkEncodingTests {
             let after = try await client.execute(uri: uri, method: .post, body: .string(context))
             #expect(after.text == #"{"flags":{"a-new-one":true,"dark-mode":false,"new-checkout":true}}"#)
             let ofrep = try await client.execute(
-                uri: "/environments/production/ofrep/v1/evaluate/flags", method: .post, body: .string(context))
+                uri: "/environments/production/ofrep/v1/evaluate/flags",
+                method: .post,
+                body: .string(context)
+            )
             #expect(ofrep.text.contains(#"{"key":"dark-mode","value":false,"reason":"STATIC","variant":"off","metadata":{"commit":"\#(change)"}}"#))
         }
     }

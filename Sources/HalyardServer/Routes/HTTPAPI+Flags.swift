@@ -14,15 +14,7 @@ import NIOCore
 extension HTTPAPI {
     func addFlagRoutes(to routes: inout RouteTable<BasicRequestContext>) {
         routes.get("/v1/environments/{env}/flags") { request, context in
-            try self.authorizeRead(request)
-            let state = try self.servedState()
-            let environment = try self.environment(context, in: state)
-            let etag = EntityTag.quoted(environment.digest)
-            if EntityTag.ifNoneMatch(request.headers, matches: environment.digest) {
-                return Response(status: .notModified, headers: [.eTag: etag])
-            }
-            let body = self.flagsBodies.value(for: environment, in: state, build: Self.flagsBody)
-            return self.json(body, headers: [.eTag: etag])
+            try self.flagsListing(environment: context.parameters.get("env") ?? "", headers: request.headers).response
         }
         routes.get("/v1/environments/{env}/flags/{id}") { request, context in
             try self.authorizeRead(request)
@@ -37,12 +29,34 @@ extension HTTPAPI {
             return self.json(json.byteBuffer)
         }
         routes.post("/v1/environments/{env}/evaluate") { request, context in
-            try self.authorizeRead(request)
-            let state = try self.servedState()
-            let environment = try self.environment(context, in: state)
+            let (state, environment) = try self.readTarget(environment: context.parameters.get("env") ?? "", headers: request.headers)
             let body = try await self.collectContextBody(request)
-            return try self.evaluate(EvaluateRequest(body: body, limits: self.configuration.limits), in: environment, state: state)
+            return try self.evaluate(body: body, in: environment, state: state).response
         }
+    }
+
+    /// `GET /v1/environments/{env}/flags`: the environment's flags with their `ETag`, or 304 when `If-None-Match`
+    /// names it.
+    func flagsListing(environment name: String, headers: HTTPFields) throws(APIError) -> Answer {
+        let (state, environment) = try readTarget(environment: name, headers: headers)
+        let etag = EntityTag.quoted(environment.digest)
+        if EntityTag.ifNoneMatch(headers, matches: environment.digest) {
+            return Answer(status: .notModified, headers: [.eTag: etag])
+        }
+        let body = flagsBodies.value(for: environment, in: state, build: Self.flagsBody)
+        return .json(body, headers: [.eTag: etag])
+    }
+
+    /// The checks every read route of an environment starts with: the read token, a served state, the environment.
+    func readTarget(environment name: String, headers: HTTPFields) throws(APIError) -> (ServedState, EnvironmentSnapshot) {
+        try authorizeRead(headers)
+        let state = try servedState()
+        return (state, try environment(named: name, in: state))
+    }
+
+    /// `POST /v1/environments/{env}/evaluate` once the body is read.
+    func evaluate(body: ByteBuffer, in environment: EnvironmentSnapshot, state: ServedState) throws(APIError) -> Answer {
+        evaluate(try EvaluateRequest(body: body, limits: configuration.limits), in: environment, state: state)
     }
 
     /// The environment's pre-encoded bulk answers at the served commit, built on first use.
@@ -82,11 +96,11 @@ extension HTTPAPI {
     /// value is `false`, and its details `{"value": false, "reason": "FLAG_NOT_FOUND"}`, with no variant.
     ///
     /// Every flag (no `flags`) is answered from the environment's ``EncodedEnvironment``, built once per commit.
-    func evaluate(_ request: EvaluateRequest, in environment: EnvironmentSnapshot, state: ServedState) -> Response {
+    func evaluate(_ request: EvaluateRequest, in environment: EnvironmentSnapshot, state: ServedState) -> Answer {
         let details = request.details
         let context = EvaluationContext(request.attributes)
         guard let requested = request.flagIDs else {
-            return self.json(encodedEnvironment(environment, in: state).evaluateAnswer(context, details: details))
+            return .json(encodedEnvironment(environment, in: state).evaluateAnswer(context, details: details))
         }
         let perFlag = details ? 80 : 32
         var json = JSONWriter(capacity: 32 + requested.count * perFlag)
@@ -104,7 +118,7 @@ extension HTTPAPI {
         }
         json.objectEnd()
         json.objectEnd()
-        return self.json(json.byteBuffer)
+        return .json(json.byteBuffer)
     }
 }
 

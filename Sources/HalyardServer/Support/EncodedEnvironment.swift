@@ -144,9 +144,11 @@ final class EncodedEnvironment: Sendable {
             entries.append(Entry(id: idPiece, metadata: metadataPiece, firstVariant: firstVariant))
             let id = idPiece.length
             valuesBound += 1 + id + 1 + longestValue
-            detailsBound += 1 + id + 1 + text.value.length + longestValue + text.variant.length + longestName
+            detailsBound +=
+                1 + id + 1 + text.value.length + longestValue + text.variant.length + longestName
                 + text.reason.length + longestReason + 1
-            ofrepBound += 1 + text.key.length + id + text.ofrepValue.length + longestValue + text.reason.length
+            ofrepBound +=
+                1 + text.key.length + id + text.ofrepValue.length + longestValue + text.reason.length
                 + longestReason + text.variant.length + longestName + text.metadata.length + metadataPiece.length
                 + text.commit.length + commitPiece.length + 2
         }
@@ -317,7 +319,10 @@ final class EncodedEnvironment: Sendable {
                         storage.withUnsafeBufferPointer { storage in
                             body(
                                 Pieces(
-                                    flags: flags, entries: entries, variants: variants, reasons: reasons,
+                                    flags: flags,
+                                    entries: entries,
+                                    variants: variants,
+                                    reasons: reasons,
                                     storage: storage.baseAddress ?? UnsafePointer(bitPattern: 1)!
                                 )
                             )
