@@ -158,7 +158,9 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The route of a request head, if this handler answers it: exact paths without a query, an environment name and
     /// flag key of the plain characters DESIGN §1 allows, no `Connection` header.
     static func route(of head: HTTPRequest) -> Route? {
-        guard head.headerFields[.connection] == nil, let path = head.path, !path.contains("?"), !path.contains("%") else {
+        guard head.headerFields[.connection] == nil, let path = head.path,
+            !path.utf8.contains(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "%") })
+        else {
             return nil
         }
         let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
