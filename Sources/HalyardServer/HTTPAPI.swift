@@ -48,7 +48,10 @@ public struct HTTPAPI: Sendable {
     let events: EventHub
     let metricsRegistry: PrometheusCollectorRegistry
     let logger: Logger
-    let flagsBodies = FlagsBodyCache()
+    /// The encoded `GET …/flags` body of each environment.
+    let flagsBodies = EnvironmentCache<ByteBuffer>()
+    /// The pre-encoded bulk answers of each environment (`/evaluate` of every flag, OFREP bulk).
+    let encodedEnvironments = EnvironmentCache<EncodedEnvironment>()
     let hookDeliveries = RecentHookDeliveries()
     let requestCounters: RequestCounters
     let sseClients: Prometheus.Gauge
@@ -157,21 +160,23 @@ public struct HTTPAPI: Sendable {
         return router
     }
 
-    /// The HTTP/1.1 server with the connection limits of DESIGN §13: the idle timeout and the connection cap.
+    /// The HTTP/1.1 server with the connection limits of DESIGN §13 (the idle timeout and the connection cap) and the
+    /// ``FastPathHandler`` for the hot read routes.
     ///
     /// Pass it as `server:` when building an `Application` over ``makeRouter()`` by hand (tests do);
     /// ``makeApplication(onServerRunning:)`` uses it.
     public func makeServer() -> HTTPServerBuilder {
         let limits = configuration.limits
         let connections = self.connections
-        let idle = limits.idleTimeout.components
-        let idleTimeout = TimeAmount.nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000)
-        return .http1(
-            configuration: HTTP1Channel.Configuration(
-                additionalChannelHandlers: [ConnectionLimitHandler(counter: connections, retryAfterSeconds: limits.retryAfterSeconds)],
-                idleTimeout: idleTimeout
+        let api = self
+        return HTTPServerBuilder { responder in
+            HalyardHTTP1Channel(
+                responder: responder,
+                idleTimeout: limits.idleTimeout,
+                connectionHandlers: { [ConnectionLimitHandler(counter: connections, retryAfterSeconds: limits.retryAfterSeconds)] },
+                requestHandlers: { [FastPathHandler(api: api)] }
             )
-        )
+        }
     }
 
     /// Builds the HTTP server as a `Service`, listening on the configured host and port.

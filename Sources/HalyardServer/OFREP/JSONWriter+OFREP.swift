@@ -27,16 +27,16 @@ extension JSONWriter {
         string(flag.variant(of: resolution))
         key("metadata")
         objectStart()
-        if !flag.metadata.isEmpty {
-            ofrepScalarMetadata(flag.metadata)
-        }
+        ofrepScalarMetadata(flag.metadata)
         key("commit")
         string(commit)
         objectEnd()
         objectEnd()
     }
 
-    private mutating func ofrepScalarMetadata(_ metadata: [String: JSONValue]) {
+    /// The flag's scalar metadata members, `"name":value` in name order, without the key `commit`.
+    mutating func ofrepScalarMetadata(_ metadata: [String: JSONValue]) {
+        guard !metadata.isEmpty else { return }
         let names = metadata.count == 1 ? Array(metadata.keys) : metadata.keys.sorted()
         for name in names where name != "commit" {
             switch metadata[name]! {
@@ -53,5 +53,29 @@ extension JSONWriter {
                 continue
             }
         }
+    }
+
+    /// What follows the evaluations in a bulk answer: `"metadata": {"environment", "commit"}` and the `eventStreams`
+    /// entry that points at the environment's OFREP event stream.
+    mutating func ofrepBulkTrailer(environment: String, commit: String, eventsPath: String) {
+        key("metadata")
+        objectStart()
+        key("environment")
+        string(environment)
+        key("commit")
+        string(commit)
+        objectEnd()
+        key("eventStreams")
+        arrayStart()
+        objectStart()
+        key("type")
+        string("sse")
+        key("endpoint")
+        objectStart()
+        key("requestUri")
+        string(eventsPath)
+        objectEnd()
+        objectEnd()
+        arrayEnd()
     }
 }

@@ -14,14 +14,7 @@ import NIOCore
 extension HTTPAPI {
     func addFlagRoutes(to routes: inout RouteTable<BasicRequestContext>) {
         routes.get("/v1/environments/{env}/flags") { request, context in
-            try self.authorizeRead(request)
-            let state = try self.servedState()
-            let environment = try self.environment(context, in: state)
-            let etag = EntityTag.quoted(environment.digest)
-            if EntityTag.ifNoneMatch(request.headers, matches: environment.digest) {
-                return Response(status: .notModified, headers: [.eTag: etag])
-            }
-            return self.json(self.flagsBodies.body(for: environment, in: state), headers: [.eTag: etag])
+            try self.flagsListing(environment: context.parameters.get("env") ?? "", headers: request.headers).response
         }
         routes.get("/v1/environments/{env}/flags/{id}") { request, context in
             try self.authorizeRead(request)
@@ -36,12 +29,62 @@ extension HTTPAPI {
             return self.json(json.byteBuffer)
         }
         routes.post("/v1/environments/{env}/evaluate") { request, context in
-            try self.authorizeRead(request)
-            let state = try self.servedState()
-            let environment = try self.environment(context, in: state)
+            let (state, environment) = try self.readTarget(environment: context.parameters.get("env") ?? "", headers: request.headers)
             let body = try await self.collectContextBody(request)
-            return try self.evaluate(EvaluateRequest(body: body, limits: self.configuration.limits), in: environment)
+            return try self.evaluate(body: body, in: environment, state: state).response
         }
+    }
+
+    /// `GET /v1/environments/{env}/flags`: the environment's flags with their `ETag`, or 304 when `If-None-Match`
+    /// names it.
+    func flagsListing(environment name: String, headers: HTTPFields) throws(APIError) -> Answer {
+        let (state, environment) = try readTarget(environment: name, headers: headers)
+        let etag = EntityTag.quoted(environment.digest)
+        if EntityTag.ifNoneMatch(headers, matches: environment.digest) {
+            return Answer(status: .notModified, headers: [.eTag: etag])
+        }
+        let body = flagsBodies.value(for: environment, in: state, build: Self.flagsBody)
+        return .json(body, headers: [.eTag: etag])
+    }
+
+    /// The checks every read route of an environment starts with: the read token, a served state, the environment.
+    func readTarget(environment name: String, headers: HTTPFields) throws(APIError) -> (ServedState, EnvironmentSnapshot) {
+        try authorizeRead(headers)
+        let state = try servedState()
+        return (state, try environment(named: name, in: state))
+    }
+
+    /// `POST /v1/environments/{env}/evaluate` once the body is read.
+    func evaluate(body: ByteBuffer, in environment: EnvironmentSnapshot, state: ServedState) throws(APIError) -> Answer {
+        evaluate(try EvaluateRequest(body: body, limits: configuration.limits), in: environment, state: state)
+    }
+
+    /// The environment's pre-encoded bulk answers at the served commit, built on first use.
+    func encodedEnvironment(_ environment: EnvironmentSnapshot, in state: ServedState) -> EncodedEnvironment {
+        encodedEnvironments.value(for: environment, in: state) { environment, commit in
+            EncodedEnvironment(environment, commit: commit, eventsPath: Self.ofrepEventsPath(environment: environment.name))
+        }
+    }
+
+    /// The `GET /v1/environments/{env}/flags` body: `{environment, commit, digest, flags: {id: flag}}`.
+    static func flagsBody(_ environment: EnvironmentSnapshot, commit: String) -> ByteBuffer {
+        var json = JSONWriter(capacity: 64 + environment.flags.count * 256)
+        json.objectStart()
+        json.key("environment")
+        json.string(environment.name)
+        json.key("commit")
+        json.string(commit)
+        json.key("digest")
+        json.string(environment.digest)
+        json.key("flags")
+        json.objectStart()
+        for id in environment.sortedIDs {
+            json.key(id)
+            json.json(environment.flags[id]!.flag.normalizedJSON)
+        }
+        json.objectEnd()
+        json.objectEnd()
+        return json.byteBuffer
     }
 
     /// `POST /v1/environments/{env}/evaluate`: `{"context": {...}, "flags": [ids]?, "details": bool?}` →
@@ -51,35 +94,31 @@ extension HTTPAPI {
     /// `"details": true` each entry is `{"value", "variant", "reason"}` instead. A missing or `null` context is an
     /// empty one; a missing or `null` `flags` evaluates every flag. An unknown id evaluates to `false` (DESIGN §2): its
     /// value is `false`, and its details `{"value": false, "reason": "FLAG_NOT_FOUND"}`, with no variant.
-    func evaluate(_ request: EvaluateRequest, in environment: EnvironmentSnapshot) -> Response {
-        let requested = request.flagIDs
+    ///
+    /// Every flag (no `flags`) is answered from the environment's ``EncodedEnvironment``, built once per commit.
+    func evaluate(_ request: EvaluateRequest, in environment: EnvironmentSnapshot, state: ServedState) -> Answer {
         let details = request.details
         let context = EvaluationContext(request.attributes)
+        guard let requested = request.flagIDs else {
+            return .json(encodedEnvironment(environment, in: state).evaluateAnswer(context, details: details))
+        }
         let perFlag = details ? 80 : 32
-        var json = JSONWriter(capacity: 32 + (requested?.count ?? environment.flags.count) * perFlag)
+        var json = JSONWriter(capacity: 32 + requested.count * perFlag)
         json.objectStart()
         json.key("flags")
         json.objectStart()
-        if let requested {
-            var seen = Set<String>(minimumCapacity: requested.count > 1 ? requested.count : 0)
-            for id in requested where requested.count == 1 || seen.insert(id).inserted {
-                json.key(id)
-                if let flag = environment.flags[id]?.flag {
-                    json.resolution(flag.resolve(context), of: flag, details: details)
-                } else {
-                    json.flagNotFound(details: details)
-                }
-            }
-        } else {
-            for id in environment.sortedIDs {
-                json.key(id)
-                let flag = environment.flags[id]!.flag
+        var seen = Set<String>(minimumCapacity: requested.count > 1 ? requested.count : 0)
+        for id in requested where requested.count == 1 || seen.insert(id).inserted {
+            json.key(id)
+            if let flag = environment.flags[id]?.flag {
                 json.resolution(flag.resolve(context), of: flag, details: details)
+            } else {
+                json.flagNotFound(details: details)
             }
         }
         json.objectEnd()
         json.objectEnd()
-        return self.json(json.byteBuffer)
+        return .json(json.byteBuffer)
     }
 }
 

@@ -61,67 +61,48 @@ extension HTTPAPI {
 
     /// `POST …/evaluate/flags/{key}`: 200 with the evaluation, or 404 `FLAG_NOT_FOUND`.
     private func ofrepEvaluateFlag(key: String, request: Request, context: BasicRequestContext) async throws -> Response {
-        try authorizeRead(request)
-        let state = try servedState()
-        let environment = try self.environment(context, in: state)
+        let (state, flag) = try ofrepTarget(key: key, environment: context.parameters.get("env") ?? "", headers: request.headers)
+        let body = try await collectContextBody(request)
+        return try ofrepEvaluate(key: key, flag: flag, state: state, body: body).response
+    }
+
+    /// The flag that a single OFREP evaluation asks for; an unknown key is 404 `FLAG_NOT_FOUND` before the body is read.
+    func ofrepTarget(key: String, environment name: String, headers: HTTPFields) throws -> (ServedState, Flag) {
+        let (state, environment) = try readTarget(environment: name, headers: headers)
         guard let loaded = environment.flags[key] else {
             throw OFREPError.flagNotFound(key, environment: environment.name)
         }
-        let body = try await collectContextBody(request)
+        return (state, loaded.flag)
+    }
+
+    /// A single OFREP evaluation once the body is read: `{key, value, reason, variant, metadata}`.
+    func ofrepEvaluate(key: String, flag: Flag, state: ServedState, body: ByteBuffer) throws -> Answer {
         let evaluationContext = EvaluationContext(try OFREPRequest(body: body, limits: configuration.limits).attributes)
-        let flag = loaded.flag
         var json = JSONWriter(capacity: 192 + key.utf8.count)
         json.ofrepEvaluation(flagKey: key, flag.resolve(evaluationContext), flag: flag, commit: state.commit)
-        return self.json(json.byteBuffer)
+        return .json(json.byteBuffer)
     }
 
     /// `POST …/evaluate/flags`: every flag of the environment, in id order.
+    private func ofrepEvaluateFlags(request: Request, context: BasicRequestContext) async throws -> Response {
+        let (state, environment) = try readTarget(environment: context.parameters.get("env") ?? "", headers: request.headers)
+        let body = try await collectContextBody(request)
+        return try ofrepEvaluateAll(environment, state: state, headers: request.headers, body: body).response
+    }
+
+    /// OFREP bulk evaluation once the body is read.
     ///
     /// The `ETag` is the environment digest and a hash of the context: it changes when a flag or the context does, so
     /// a client polling with `If-None-Match` gets 304 until its evaluations may differ.
-    private func ofrepEvaluateFlags(request: Request, context: BasicRequestContext) async throws -> Response {
-        try authorizeRead(request)
-        let state = try servedState()
-        let environment = try self.environment(context, in: state)
-        let body = try await collectContextBody(request)
+    func ofrepEvaluateAll(_ environment: EnvironmentSnapshot, state: ServedState, headers: HTTPFields, body: ByteBuffer) throws -> Answer {
         let parsed = try OFREPRequest(body: body, limits: configuration.limits)
         let tag = environment.digest + "-" + parsed.contextHash
-        let headers: HTTPFields = [.eTag: EntityTag.quoted(tag)]
-        if EntityTag.ifNoneMatch(request.headers, matches: tag) {
-            return Response(status: .notModified, headers: headers)
+        let etag: HTTPFields = [.eTag: EntityTag.quoted(tag)]
+        if EntityTag.ifNoneMatch(headers, matches: tag) {
+            return Answer(status: .notModified, headers: etag)
         }
-        let evaluationContext = EvaluationContext(parsed.attributes)
-        let commit = state.commit
-        var json = JSONWriter(capacity: 256 + environment.flags.count * 160)
-        json.objectStart()
-        json.key("flags")
-        json.arrayStart()
-        for id in environment.sortedIDs {
-            let flag = environment.flags[id]!.flag
-            json.ofrepEvaluation(flagKey: id, flag.resolve(evaluationContext), flag: flag, commit: commit)
-        }
-        json.arrayEnd()
-        json.key("metadata")
-        json.objectStart()
-        json.key("environment")
-        json.string(environment.name)
-        json.key("commit")
-        json.string(commit)
-        json.objectEnd()
-        json.key("eventStreams")
-        json.arrayStart()
-        json.objectStart()
-        json.key("type")
-        json.string("sse")
-        json.key("endpoint")
-        json.objectStart()
-        json.key("requestUri")
-        json.string(Self.ofrepEventsPath(environment: environment.name))
-        json.objectEnd()
-        json.objectEnd()
-        json.arrayEnd()
-        json.objectEnd()
-        return self.json(json.byteBuffer, headers: headers)
+        let answer = encodedEnvironment(environment, in: state).ofrepAnswer(EvaluationContext(parsed.attributes))
+        return .json(answer, headers: etag)
     }
 
     /// The path of an environment's OFREP event stream, as the bulk answer announces it.

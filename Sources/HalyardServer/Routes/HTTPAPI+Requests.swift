@@ -17,11 +17,16 @@ extension HTTPAPI {
     /// Lets a read route through when read tokens are off, or when the request carries a read (or the admin) token as
     /// `Authorization: Bearer` or `X-API-Key`.
     func authorizeRead(_ request: Request) throws(APIError) {
+        try authorizeRead(request.headers)
+    }
+
+    /// Lets a read route through, as `authorizeRead(_ request:)` does, from the request's headers.
+    func authorizeRead(_ headers: HTTPFields) throws(APIError) {
         guard !readTokens.isEmpty else { return }
         let presented: Substring
-        if let bearer = AccessTokens.bearerToken(in: request.headers) {
+        if let bearer = AccessTokens.bearerToken(in: headers) {
             presented = bearer
-        } else if let key = request.headers[.apiKey] {
+        } else if let key = headers[.apiKey] {
             presented = Substring(key)
         } else {
             throw .unauthorized("missing read token: send Authorization: Bearer <token> or X-API-Key: <token>")
@@ -55,7 +60,11 @@ extension HTTPAPI {
 
     /// The environment of the path, from the given state.
     func environment(_ context: some RequestContext, in state: ServedState) throws(APIError) -> EnvironmentSnapshot {
-        let name = context.parameters.get("env") ?? ""
+        try environment(named: context.parameters.get("env") ?? "", in: state)
+    }
+
+    /// The environment of that name, from the given state.
+    func environment(named name: String, in state: ServedState) throws(APIError) -> EnvironmentSnapshot {
         guard let environment = state.snapshot.environments[name] else { throw .unknownEnvironment(name) }
         return environment
     }
