@@ -17,6 +17,7 @@ import Synchronization
 final class FlagsBodyCache: Sendable {
     private struct Entry {
         let commit: String
+        let digest: String
         let body: ByteBuffer
     }
 
@@ -25,12 +26,13 @@ final class FlagsBodyCache: Sendable {
     /// The body for `environment` at `state.commit`, built if needed.
     func body(for environment: EnvironmentSnapshot, in state: ServedState) -> ByteBuffer {
         let commit = state.commit
-        if let entry = entries.withLock({ $0[environment.name] }), entry.commit == commit {
+        // The digest too: a break-glass override changes the flags at the same commit.
+        if let entry = entries.withLock({ $0[environment.name] }), entry.commit == commit, entry.digest == environment.digest {
             return entry.body
         }
         let body = Self.encode(environment, commit: commit)
         entries.withLock { entries in
-            entries[environment.name] = Entry(commit: commit, body: body)
+            entries[environment.name] = Entry(commit: commit, digest: environment.digest, body: body)
             // Forget environments the commit no longer has.
             if entries.count > state.snapshot.environments.count {
                 entries = entries.filter { state.snapshot.environments[$0.key] != nil }
