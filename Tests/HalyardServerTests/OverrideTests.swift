@@ -19,8 +19,9 @@ import Testing
 /// webhook receiver.
 @Suite struct OverrideTests {
     /// The remote is gone, and an override is still served at once and published; ending it publishes again.
-    @Test func servedAndPublishedWhileTheRemoteIsDown() async throws {
-        let harness = try await OverrideHarness.start()
+    @Test(arguments: OverrideHarness.StateKind.allCases)
+    func servedAndPublishedWhileTheRemoteIsDown(state: OverrideHarness.StateKind) async throws {
+        let harness = try await OverrideHarness.start(state)
         let served = try await harness.running()
         defer { Task { await served.stop() } }
         #expect(try await harness.evaluate("new-checkout", plan: "enterprise", on: served) == true)
@@ -75,8 +76,9 @@ import Testing
 
     /// A restart on the same data directory serves the override again and sends nothing twice: the next message is
     /// the next change.
-    @Test func survivesARestart() async throws {
-        let harness = try await OverrideHarness.start()
+    @Test(arguments: OverrideHarness.StateKind.allCases)
+    func survivesARestart(state: OverrideHarness.StateKind) async throws {
+        let harness = try await OverrideHarness.start(state)
         let first = try await harness.running()
         let created = try await harness.call(
             .POST,
@@ -106,8 +108,9 @@ import Testing
     }
 
     /// An override ends when it expires, and that publishes the flag again.
-    @Test func endsOnExpiry() async throws {
-        let harness = try await OverrideHarness.start()
+    @Test(arguments: OverrideHarness.StateKind.allCases)
+    func endsOnExpiry(state: OverrideHarness.StateKind) async throws {
+        let harness = try await OverrideHarness.start(state)
         let served = try await harness.running()
         let created = try await harness.call(
             .POST,
@@ -265,7 +268,16 @@ import Testing
 
 /// A remote repository, its working clone, a webhook receiver and a data directory that outlive one running service.
 struct OverrideHarness {
+    /// Where the service keeps its state.
+    enum StateKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case sqlite
+        case postgres
+
+        var testDescription: String { rawValue }
+    }
+
     let work: GitRepository
+    let postgres: PostgresTestDatabase?
     let remote: String
     let dataDirectory: String
     let receiver: TestReceiver
@@ -293,7 +305,7 @@ struct OverrideHarness {
         var error: String? { json["error"] as? String }
     }
 
-    static func start() async throws -> OverrideHarness {
+    static func start(_ state: StateKind = .sqlite) async throws -> OverrideHarness {
         let work = try GitRepository(prefix: "halyard-override-work")
         try work.write("flags/production/new-checkout.json", FlagFile.plan("enterprise"))
         try work.write("flags/production/dark-mode.json", FlagFile.everybody)
@@ -315,6 +327,7 @@ struct OverrideHarness {
         _ = try work.git("remote", "add", "origin", remote)
         return OverrideHarness(
             work: work,
+            postgres: state == .postgres ? try PostgresTestServer.createDatabase() : nil,
             remote: remote,
             dataDirectory: try TemporaryDirectory.make(prefix: "halyard-override-data"),
             receiver: try await TestReceiver.start(),
@@ -333,26 +346,33 @@ struct OverrideHarness {
             initialBackoff: .milliseconds(50),
             maxBackoff: .milliseconds(200)
         )
-        let service = try HalyardService(
-            configuration: ServiceConfiguration(
-                repository: repository,
-                http: ServiceConfiguration.HTTP(
-                    host: "127.0.0.1",
-                    port: 0,
-                    auth: ServiceConfiguration.Auth(adminToken: "admin-secret", readTokens: ["read-token"])
-                ),
-                notify: ServiceConfiguration.Notify(allowPrivateNetworks: true),
-                dataDirectory: dataDirectory,
-                logLevel: .critical
+        var configuration = ServiceConfiguration(
+            repository: repository,
+            http: ServiceConfiguration.HTTP(
+                host: "127.0.0.1",
+                port: 0,
+                auth: ServiceConfiguration.Auth(adminToken: "admin-secret", readTokens: ["read-token"])
             ),
-            logger: logger
+            notify: ServiceConfiguration.Notify(allowPrivateNetworks: true),
+            dataDirectory: dataDirectory,
+            logLevel: .critical
         )
-        if try service.database.subscriptions().isEmpty {
-            _ = try service.database.createSubscription(url: receiver.url(), environments: ["production"], policy: .any)
-        }
+        configuration.state.url = postgres.map { $0.url + "?sslmode=disable" }
+        configuration.repository.publisherLockRetry = .milliseconds(100)
+        let service = try HalyardService(configuration: configuration, logger: logger)
         let task = Task { try await service.run() }
         try await eventually("the service serves and is bound") {
             service.store.current != nil && service.publicBaseURL != nil
+        }
+        if postgres != nil {
+            // The first commit is published (without messages) before anything else is: wait for it.
+            try await eventually("the served commit is published") {
+                service.watcher.sharedStateHealth?.publishedCommit == service.store.current?.commit
+            }
+        }
+        // After the start, which migrates a PostgreSQL schema.
+        if try await service.stateStore.subscriptions().isEmpty {
+            _ = try await service.stateStore.createSubscription(url: receiver.url(), environments: ["production"], policy: .any)
         }
         return Served(service: service, task: task, baseURL: service.publicBaseURL!)
     }
@@ -413,5 +433,6 @@ struct OverrideHarness {
 
     func stop() async {
         await receiver.stop()
+        if let postgres { try? PostgresTestServer.dropDatabase(postgres) }
     }
 }
