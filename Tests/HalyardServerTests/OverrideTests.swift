@@ -26,6 +26,8 @@ import Testing
         defer { Task { await served.stop() } }
         #expect(try await harness.evaluate("new-checkout", plan: "enterprise", on: served) == true)
 
+        let listingBefore = try await harness.call(.GET, "/v1/environments/production/flags", on: served, token: "read-token")
+        #expect(harness.listedActive("new-checkout", listingBefore) == true)
         try harness.removeRemote()
         try await eventually("a fetch fails") { served.service.store.status.lastFetchError != nil }
 
@@ -42,6 +44,11 @@ import Testing
         #expect(id.hasPrefix("ovr_"))
         #expect(created.json["active"] as? Bool == false)
         #expect(try await harness.evaluate("new-checkout", plan: "enterprise", on: served) == false)
+        // The listing of the same commit follows: another body and another ETag.
+        let listing = try await harness.call(.GET, "/v1/environments/production/flags", on: served, token: "read-token")
+        #expect(harness.listedActive("new-checkout", listing) == false)
+        #expect(listing.json["commit"] as? String == harness.initialCommit)
+        #expect(listing.etag != nil && listing.etag != listingBefore.etag)
 
         let message = try await harness.waitForMessage(1)
         #expect(message["changed"] as? [String] == ["new-checkout"])
@@ -300,6 +307,7 @@ struct OverrideHarness {
         var status: Int
         var text: String
         var contentType: String?
+        var etag: String?
 
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:] }
         var error: String? { json["error"] as? String }
@@ -366,8 +374,10 @@ struct OverrideHarness {
         }
         if postgres != nil {
             // The first commit is published (without messages) before anything else is: wait for it.
-            try await eventually("the served commit is published") {
-                service.watcher.sharedStateHealth?.publishedCommit == service.store.current?.commit
+            // After a restart, the lock of the stopped service goes when its connection has closed.
+            try await eventually("this service publishes the served commit") {
+                let health = service.watcher.sharedStateHealth
+                return health?.publisher == true && health?.publishedCommit == service.store.current?.commit
             }
         }
         // After the start, which migrates a PostgreSQL schema.
@@ -413,7 +423,12 @@ struct OverrideHarness {
         }
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
         let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-        return Reply(status: Int(response.status.code), text: text, contentType: response.headers.first(name: "Content-Type"))
+        return Reply(
+            status: Int(response.status.code),
+            text: text,
+            contentType: response.headers.first(name: "Content-Type"),
+            etag: response.headers.first(name: "ETag")
+        )
     }
 
     func evaluateValue(_ flag: String, plan: String, on served: Served) async throws -> Any? {
@@ -429,6 +444,11 @@ struct OverrideHarness {
 
     func evaluate(_ flag: String, plan: String, on served: Served) async throws -> Bool? {
         try await evaluateValue(flag, plan: plan, on: served) as? Bool
+    }
+
+    /// The `active` of a flag in a flags listing.
+    func listedActive(_ flag: String, _ listing: Reply) -> Bool? {
+        ((listing.json["flags"] as? [String: Any])?[flag] as? [String: Any])?["active"] as? Bool
     }
 
     func stop() async {
