@@ -17,7 +17,10 @@ import Testing
 
 /// Break-glass overrides end to end (DESIGN §14): a real service following a real remote, on a real port, with a real
 /// webhook receiver.
-@Suite struct OverrideTests {
+///
+/// Serialized: the PostgreSQL cases may start the test cluster, whose daemon must not inherit the pipe of a `git` run
+/// by a test beside it (that `git` would then never seem to end).
+@Suite(.serialized) struct OverrideTests {
     /// The remote is gone, and an override is still served at once and published; ending it publishes again.
     @Test(arguments: OverrideHarness.StateKind.allCases)
     func servedAndPublishedWhileTheRemoteIsDown(state: OverrideHarness.StateKind) async throws {
@@ -97,6 +100,8 @@ import Testing
         )
         #expect(created.status == 201, "\(created.text)")
         _ = try await harness.waitForMessage(1)
+        // Acknowledged and removed from the outbox: a message stopped between the two is sent again, by design.
+        try await eventually("the outbox is empty") { try await first.service.stateStore.pendingMessageCount() == 0 }
         await first.stop()
 
         let second = try await harness.running()
@@ -314,6 +319,8 @@ struct OverrideHarness {
     }
 
     static func start(_ state: StateKind = .sqlite) async throws -> OverrideHarness {
+        // First, so that a test cluster is started before this test runs any `git`.
+        let postgres = state == .postgres ? try PostgresTestServer.createDatabase() : nil
         let work = try GitRepository(prefix: "halyard-override-work")
         try work.write("flags/production/new-checkout.json", FlagFile.plan("enterprise"))
         try work.write("flags/production/dark-mode.json", FlagFile.everybody)
@@ -335,7 +342,7 @@ struct OverrideHarness {
         _ = try work.git("remote", "add", "origin", remote)
         return OverrideHarness(
             work: work,
-            postgres: state == .postgres ? try PostgresTestServer.createDatabase() : nil,
+            postgres: postgres,
             remote: remote,
             dataDirectory: try TemporaryDirectory.make(prefix: "halyard-override-data"),
             receiver: try await TestReceiver.start(),

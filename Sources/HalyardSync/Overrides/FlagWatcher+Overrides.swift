@@ -19,6 +19,9 @@ struct OverrideServing: Sendable {
     var inEffect: [FlagOverride] = []
     /// When the served commit was last fetched as the tip (for publication to a shared store).
     var fetchedAt: Date?
+    /// The open overrides as last read from the store: applies read this, never the store, so that a state store that
+    /// is down (PostgreSQL) never delays serving. `nil` until the first read.
+    var open: [FlagOverride]?
 }
 
 /// Break-glass overrides (DESIGN §14): created and ended through the HTTP API, served at once on top of the served
@@ -115,7 +118,7 @@ extension FlagWatcher {
     /// - Throws: ``OverrideError``: 404 for an unknown id, 409 when it has already ended.
     public func endOverride(id: String) async throws(OverrideError) -> FlagOverride {
         let overrideStore = try requireStore()
-        guard let current = try await override(id: id) else {
+        guard let current = try await self.override(id: id) else {
             throw OverrideError(.notFound, "override \"\(id)\" not found")
         }
         if let endedAt = current.endedAt {
@@ -173,6 +176,7 @@ extension FlagWatcher {
     /// Re-applies the served commit with the overrides in effect now (one was created or ended, here or on another
     /// replica), then tells the other replicas.
     public func overridesChanged() async {
+        await reloadOverrides()
         await reapplyOverridesNow()
         await overrideStore?.announceOverridesChanged()
     }
@@ -199,13 +203,7 @@ extension FlagWatcher {
     /// it changed or removed.
     func overridesInEffect(on base: Snapshot, newCommit: Bool) async -> [FlagOverride] {
         guard let overrideStore else { return [] }
-        var open: [FlagOverride]
-        do {
-            open = try await overrideStore.openOverrides()
-        } catch {
-            logger.warning("cannot read the overrides; keeping those in effect", metadata: ["error": "\(error)"])
-            open = overrideState.withLock { $0.inEffect }
-        }
+        let open = overrideState.withLock { $0.open ?? $0.inEffect }
         let now = Date()
         let commit = base.commit ?? ""
         var inEffect: [FlagOverride] = []
@@ -228,18 +226,61 @@ extension FlagWatcher {
                 inEffect.append(override)
                 continue
             }
-            do {
-                let ended = try await overrideStore.endOverride(id: override.id, reason: end, at: now)
-                logEnd(ended ?? override, reason: end)
-            } catch {
-                logger.error("cannot end the override; not serving it", metadata: ["override": "\(override.id)", "error": "\(error)"])
+            overrideState.withLock { $0.open?.removeAll { $0.id == override.id } }
+            let persistEnd = { @Sendable in
+                do {
+                    let ended = try await overrideStore.endOverride(id: override.id, reason: end, at: now)
+                    if ended?.endReason == end { self.logEnd(ended ?? override, reason: end) }
+                } catch {
+                    // Still open in the store: the next reload finds it again, and it is ended again then.
+                    self.logger.warning("cannot end the override now", metadata: ["override": "\(override.id)", "error": "\(error)"])
+                }
+            }
+            // A local store is written in line; a shared one (PostgreSQL, which may be down) apart from serving.
+            if isSharedStore {
+                Task { await persistEnd() }
+            } else {
+                await persistEnd()
             }
         }
         return inEffect
     }
 
-    /// The overrides persisted with the applied commit, as they were when it was published (ended or not since).
+    /// Reads the open overrides from the store into the cache; true when they differ from the cached ones. A store
+    /// that cannot be read leaves the cache as it is.
+    @discardableResult
+    func reloadOverrides() async -> Bool {
+        guard let overrideStore else { return false }
+        // One read at a time, so that an older read never overwrites a newer one.
+        return await reloadGate.run {
+            do {
+                let open = try await overrideStore.openOverrides()
+                return self.overrideState.withLock { state in
+                    defer { state.open = open }
+                    return state.open != open
+                }
+            } catch {
+                self.logger.warning("cannot read the overrides; serving those known", metadata: ["error": "\(error)"])
+                return false
+            }
+        }
+    }
+
+    /// Reloads the overrides whenever asked (every poll, an announcement of another replica) and re-applies them when
+    /// they changed, until cancelled; apart from the fetch loop, so a state store that is down delays nothing.
+    func runOverrideReload() async {
+        while !Task.isCancelled {
+            if await reloadOverrides() {
+                await reapplyOverridesNow()
+            }
+            await reloadSignal.wait(timeout: .seconds(30))
+        }
+    }
+
+    /// The overrides persisted with the applied commit, as they were when it was published (ended or not since); also
+    /// reads the open ones into the cache.
     func persistedOverrides(_ ids: [String]) async -> [FlagOverride] {
+        await reloadOverrides()
         guard let overrideStore, !ids.isEmpty else { return [] }
         do {
             let found = try await overrideStore.overrides(ids: ids)

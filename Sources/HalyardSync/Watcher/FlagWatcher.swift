@@ -39,6 +39,12 @@ public final class FlagWatcher: Service, Sendable {
     let gate = SerialGate()
     /// Wakes the expiry task when the overrides in effect changed.
     let expirySignal = RefreshSignal()
+    /// Reloads of the overrides, one at a time.
+    let reloadGate = SerialGate()
+    /// Wakes the task that reloads the overrides from the store.
+    let reloadSignal = RefreshSignal()
+    /// Whether the state store is shared by replicas (PostgreSQL), and so may be down while this replica serves.
+    var isSharedStore: Bool { publication != nil }
 
     /// Creates a watcher that serves through `store` and persists each applied commit through `database` first.
     ///
@@ -113,6 +119,7 @@ public final class FlagWatcher: Service, Sendable {
                 }
                 if self.overrideStore != nil {
                     group.addTask { await self.runExpiry() }
+                    group.addTask { await self.runOverrideReload() }
                 }
                 var failures = 0
                 while !Task.isCancelled {
@@ -159,7 +166,10 @@ public final class FlagWatcher: Service, Sendable {
             logger.error("cannot read the persisted state", metadata: ["error": "\(error)"])
             return
         }
-        guard let persisted else { return }
+        guard let persisted else {
+            await reloadOverrides()
+            return
+        }
         guard let base = await worker.load(commitHex: persisted.commit) else {
             lostCommit.withLock { $0 = persisted.commit }
             logger.warning(
@@ -179,7 +189,9 @@ public final class FlagWatcher: Service, Sendable {
         metrics.recordServed(snapshot, at: persisted.appliedAt)
         logger.info(
             "serving the persisted commit",
-            metadata: ["commit": "\(persisted.commit)", "flags": "\(snapshot.flagCount)", "overrides": "\(overrides.map(\.id).joined(separator: ","))"]
+            metadata: [
+                "commit": "\(persisted.commit)", "flags": "\(snapshot.flagCount)", "overrides": "\(overrides.map(\.id).joined(separator: ","))",
+            ]
         )
     }
 
@@ -200,6 +212,7 @@ public final class FlagWatcher: Service, Sendable {
             logger.warning("fetch failed; still serving the last good flags", metadata: ["error": "\(error.description)"])
             // Overrides work without the remote: those created, ended or expired meanwhile are served all the same.
             await gate.run { await self.reapplyOverrides(fetchedAt: nil) }
+            reloadSignal.signal()
             return false
         }
         metrics.fetch(result: "success", duration: ContinuousClock.now - started)
@@ -219,7 +232,8 @@ public final class FlagWatcher: Service, Sendable {
             let served = self.store.current
             if tip.hex == served?.commit {
                 self.store.updateStatus { $0.rejected = nil }
-                // Overrides created, ended or expired elsewhere (another replica) are picked up on every poll.
+                // Overrides created or ended elsewhere (another replica) are reloaded at every poll, apart from this loop.
+                self.reloadSignal.signal()
                 await self.reapplyOverrides(fetchedAt: fetchedAt)
                 self.offerForPublication(fetchedAt: fetchedAt, tip: tip)
                 return
