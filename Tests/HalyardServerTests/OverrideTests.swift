@@ -463,3 +463,32 @@ struct OverrideHarness {
         if let postgres { try? PostgresTestServer.dropDatabase(postgres) }
     }
 }
+
+/// The console shows an override in effect on the overview and on the flag's page.
+@Suite struct OverrideConsoleTests {
+    @Test func theOverviewAndTheFlagPageShowAnOverrideInEffect() async throws {
+        let fixture = try ServerFixture()
+        try await fixture.application().test(.live) { client in
+            try await fixture.waitUntilServing()
+            let override = try await fixture.watcher.createOverride(
+                environment: "production",
+                flag: "new-checkout",
+                setting: .active(false),
+                reason: "INC-9 <checkout>",
+                expiresIn: OverrideDuration("2h")!
+            )
+            try await client.execute(uri: "/ui", method: .get) { response in
+                #expect(response.text.contains(#"data-test="override""#))
+                #expect(response.text.contains("production/new-checkout</a> active=false until"))
+                #expect(response.text.contains("INC-9 &lt;checkout&gt;"))
+            }
+            try await client.execute(uri: "/ui/environments/production/flags/new-checkout", method: .get) { response in
+                #expect(response.text.contains(#"data-test="override""#))
+                #expect(response.text.contains(override.id))
+            }
+            try await client.execute(uri: "/ui/environments/production/flags/dark-mode", method: .get) { response in
+                #expect(!response.text.contains(#"data-test="override""#))
+            }
+        }
+    }
+}
