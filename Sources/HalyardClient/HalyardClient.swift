@@ -324,7 +324,8 @@ public final class HalyardClient: Service, Sendable {
         if let id = event.id { lastEventID.withLock { $0 = id } }
         let data = try? JSONValue.parse(event.data)
         if case .string(let environment)? = data?["environment"], environment != configuration.environment { return }
-        if case .string(let commit)? = data?["commit"], commit == cell.value?.commit { return }
+        // No shortcut on the commit: a break-glass override changes the flags at the same commit. The fetch is
+        // conditional (`If-None-Match`), so an event about what the client has already costs a 304.
         await refresh()
     }
 
@@ -360,9 +361,9 @@ public final class HalyardClient: Service, Sendable {
         }
         metrics.verified(.valid)
         guard change.environment == configuration.environment else { return .accepted }
-        if change.commit != cell.value?.commit {
-            await refresh()
-        }
+        // Also for the commit the client has: a break-glass override is published with the served commit as both
+        // `commit` and `previousCommit`. The fetch is conditional, so a call about what the client has costs a 304.
+        await refresh()
         return .accepted
     }
 }

@@ -72,6 +72,9 @@ public struct HTTPAPI: Sendable {
     /// The health of a state store shared by several replicas (`state` in `/v1/status`); `nil` (no `state` object) with
     /// SQLite.
     public var sharedStateHealth: (@Sendable () -> SharedStateHealth?)?
+    /// The watcher whose break-glass overrides `/v1/overrides` manages and `/v1/status` shows (DESIGN §14); `nil`
+    /// leaves the override routes answering 404.
+    public var overrides: FlagWatcher?
 
     /// Creates the API over closures for the watcher's two entry points.
     ///
@@ -153,6 +156,7 @@ public struct HTTPAPI: Sendable {
         addStreamRoutes(to: &routes)
         addTriggerRoutes(to: &routes)
         addSubscriptionRoutes(to: &routes)
+        addOverrideRoutes(to: &routes)
         addOFREPRoutes(to: &routes)
         addOpenAPIRoutes(to: &routes)
         if configuration.console.enabled { addConsoleRoutes(to: &routes) }

@@ -189,6 +189,7 @@ public final class HalyardService: Service, Sendable {
             repositoryBrowser: RepositoryBrowser(configuration: repository)
         )
         api.sharedStateHealth = { watcher.sharedStateHealth }
+        api.overrides = watcher
         self.api = api
     }
 

@@ -107,27 +107,32 @@ public final class StateDatabase: Sendable {
     /// The commit applied last, or `nil` for a fresh service.
     public func appliedState() throws(NotifyError) -> AppliedState? {
         try self.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT commit_sha, applied_at, last_change FROM applied_state WHERE id = 1") else {
+            guard
+                let row = try Row.fetchOne(db, sql: "SELECT commit_sha, applied_at, last_change, overrides FROM applied_state WHERE id = 1")
+            else {
                 return nil
             }
             let lastChange = try JSONDecoder().decode([String: String].self, from: Data((row["last_change"] as String).utf8))
+            let overrides = try JSONDecoder().decode([String].self, from: Data((row["overrides"] as String).utf8))
             return AppliedState(
                 commit: row["commit_sha"],
                 appliedAt: Date(timeIntervalSince1970: row["applied_at"]),
-                lastChange: lastChange
+                lastChange: lastChange,
+                overrides: overrides
             )
         }
     }
 
     static func saveAppliedState(_ state: AppliedState, in db: Database) throws {
         let lastChange = String(decoding: try JSONEncoder.sorted.encode(state.lastChange), as: UTF8.self)
+        let overrides = String(decoding: try JSONEncoder.sorted.encode(state.overrides), as: UTF8.self)
         try db.execute(
             sql: """
-                INSERT INTO applied_state (id, commit_sha, applied_at, last_change) VALUES (1, ?, ?, ?)
+                INSERT INTO applied_state (id, commit_sha, applied_at, last_change, overrides) VALUES (1, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET commit_sha = excluded.commit_sha, applied_at = excluded.applied_at,
-                    last_change = excluded.last_change
+                    last_change = excluded.last_change, overrides = excluded.overrides
                 """,
-            arguments: [state.commit, state.appliedAt.timeIntervalSince1970, lastChange]
+            arguments: [state.commit, state.appliedAt.timeIntervalSince1970, lastChange, overrides]
         )
     }
 
@@ -238,6 +243,7 @@ public final class StateDatabase: Sendable {
                     """
             )
         }
+        migrator.registerMigration("v2-overrides", migrate: Self.migrateOverrides)
         return migrator
     }
 }

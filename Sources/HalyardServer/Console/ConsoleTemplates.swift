@@ -76,6 +76,8 @@ enum ConsoleTemplates {
         {{^fetchError}}<p class="status good"><span class="label">ok</span> {{#lastFetchAt}}last fetch {{lastFetchAt}}{{/lastFetchAt}}{{^lastFetchAt}}no fetch yet{{/lastFetchAt}}</p>{{/fetchError}}
         {{#fetchError}}{{#lastFetchAt}}<p class="meta">last fetch {{lastFetchAt}}</p>{{/lastFetchAt}}{{/fetchError}}
         </section>
+        {{#overrides}}<p class="status bad" data-test="override"><span class="label">override</span> <a href="{{href}}">{{environment}}/{{flag}}</a> {{setting}} until {{expiresAt}}: {{reason}} <code>{{id}}</code></p>
+        {{/overrides}}
         {{#rejection}}
         <section class="card rejected" data-test="rejection">
         <h2><span class="label bad">rejected</span> Commit <code class="sha" title="{{commit}}">{{short}}</code> was not applied</h2>
@@ -128,6 +130,7 @@ enum ConsoleTemplates {
     static let flagMain = """
         <p class="crumbs"><a href="/ui">Overview</a> › <a href="{{environmentHref}}">{{environment}}</a> › flag</p>
         <h1>{{id}}{{#showName}} <span class="name">{{name}}</span>{{/showName}}</h1>
+        {{#override}}<p class="status bad" data-test="override"><span class="label">override</span> {{setting}} until {{expiresAt}}: {{reason}} <code>{{id}}</code> (the committed flag returns when it ends)</p>{{/override}}
         {{#description}}<p class="description">{{description}}</p>{{/description}}
         {{#hasMetadata}}<dl class="metadata">{{#metadata}}<dt>{{key}}</dt><dd><code>{{value}}</code></dd>{{/metadata}}</dl>{{/hasMetadata}}
         <section>

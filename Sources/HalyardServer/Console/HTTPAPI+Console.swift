@@ -143,6 +143,19 @@ extension HTTPAPI {
 
     private static func plural(_ count: Int) -> String { count == 1 ? "" : "s" }
 
+    /// A break-glass override in effect, for the overview and the flag page.
+    private static func overrideData(_ override: FlagOverride) -> [String: Any] {
+        let setting: String
+        switch override.setting {
+        case .active(let active): setting = "active=\(active)"
+        case .variant(let name): setting = "variant=\(name)"
+        }
+        return [
+            "id": override.id, "environment": override.environment, "flag": override.flag, "setting": setting,
+            "expiresAt": ConsoleText.date(override.expiresAt) ?? "", "reason": override.reason,
+        ]
+    }
+
     /// A commit's fields for the templates.
     private static func commitData(_ commit: RepositoryBrowser.CommitSummary) -> [String: Any] {
         [
@@ -181,6 +194,13 @@ extension HTTPAPI {
                 environments.append(item)
             }
             data["environments"] = environments
+        }
+        if let overrides = self.overrides?.overridesInEffect, !overrides.isEmpty {
+            data["overrides"] = overrides.map { override -> [String: Any] in
+                var item = Self.overrideData(override)
+                item["href"] = Self.flagHref(override.environment, override.flag)
+                return item
+            }
         }
         if let error = status.lastFetchError { data["fetchError"] = error }
         if let at = ConsoleText.date(status.lastFetchAt) { data["lastFetchAt"] = at }
@@ -260,6 +280,9 @@ extension HTTPAPI {
             "liveEnvironment": environment.name, "environmentHref": Self.environmentHref(environment.name),
             "evaluateHref": Self.flagHref(environment.name, id) + "/evaluate", "contextText": trial?.contextText ?? "{}",
         ]
+        if let override = self.overrides?.overridesInEffect.first(where: { $0.environment == environment.name && $0.flag == id }) {
+            data["override"] = Self.overrideData(override)
+        }
         if !flag.description.isEmpty { data["description"] = flag.description }
         let metadata = flag.metadata.keys.sorted().map { key -> [String: Any] in ["key": key, "value": flag.metadata[key]!.jsonText] }
         data["metadata"] = metadata

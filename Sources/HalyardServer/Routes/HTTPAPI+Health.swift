@@ -95,6 +95,24 @@ extension HTTPAPI {
                 json.bool(shared.publicationPending)
                 json.objectEnd()
             }
+            if let overrides {
+                json.key("overrides")
+                json.arrayStart()
+                for override in overrides.overridesInEffect {
+                    json.objectStart()
+                    json.key("id")
+                    json.string(override.id)
+                    json.key("environment")
+                    json.string(override.environment)
+                    json.key("flag")
+                    json.string(override.flag)
+                    json.overrideSetting(override.setting)
+                    json.key("expiresAt")
+                    json.date(override.expiresAt)
+                    json.objectEnd()
+                }
+                json.arrayEnd()
+            }
             json.key("environments")
             json.objectStart()
             if let state {

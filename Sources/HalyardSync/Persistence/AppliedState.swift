@@ -17,11 +17,15 @@ public struct AppliedState: Sendable, Equatable {
     public var appliedAt: Date
     /// For each environment, the commit of its last effective change (`lastChange` in `/v1/status`).
     public var lastChange: [String: String]
+    /// The ids of the break-glass overrides in effect in what was served and published with ``commit``, sorted
+    /// (DESIGN §14): what is published is the commit with these overrides on top.
+    public var overrides: [String]
 
     /// Creates an applied state.
-    public init(commit: String, appliedAt: Date, lastChange: [String: String]) {
+    public init(commit: String, appliedAt: Date, lastChange: [String: String], overrides: [String] = []) {
         self.commit = commit
         self.appliedAt = appliedAt
         self.lastChange = lastChange
+        self.overrides = overrides
     }
 }

@@ -17,12 +17,12 @@ import Synchronization
 /// try await group.run()
 /// ```
 public final class FlagWatcher: Service, Sendable {
-    private let configuration: WatcherConfiguration
-    private let store: FlagStore
+    let configuration: WatcherConfiguration
+    let store: FlagStore
     private let database: any AppliedStateStore
     private let listeners: [any ChangeListener]
-    private let logger: Logger
-    private let worker: GitWorker
+    let logger: Logger
+    let worker: GitWorker
     private let catchUp: CatchUpCache
     /// The persisted applied commit when git no longer has it: the next apply publishes every flag (DESIGN §13).
     private let lostCommit = Mutex<String?>(nil)
@@ -31,6 +31,20 @@ public final class FlagWatcher: Service, Sendable {
     /// With a store shared by several replicas: publication, apart from serving (DESIGN §10); `nil` with SQLite.
     private let publication: PublicationLoop?
     private let sharedStore: (any SharedPublicationStore)?
+    /// Where break-glass overrides are kept: the database, when it keeps them (DESIGN §14).
+    let overrideStore: (any OverrideStore)?
+    /// The committed snapshot under what is served, the overrides served on top of it, and the served commit's fetch.
+    let overrideState = Mutex(OverrideServing())
+    /// Applies and override re-applies, one at a time.
+    let gate = SerialGate()
+    /// Wakes the expiry task when the overrides in effect changed.
+    let expirySignal = RefreshSignal()
+    /// Reloads of the overrides, one at a time.
+    let reloadGate = SerialGate()
+    /// Wakes the task that reloads the overrides from the store.
+    let reloadSignal = RefreshSignal()
+    /// Whether the state store is shared by replicas (PostgreSQL), and so may be down while this replica serves.
+    var isSharedStore: Bool { publication != nil }
 
     /// Creates a watcher that serves through `store` and persists each applied commit through `database` first.
     ///
@@ -57,6 +71,7 @@ public final class FlagWatcher: Service, Sendable {
         self.worker = worker
         self.signal = signal
         self.catchUp = CatchUpCache(reader: HistoricChangeReader(configuration: configuration))
+        self.overrideStore = database as? any OverrideStore
         if let shared = database as? any SharedPublicationStore {
             self.sharedStore = shared
             self.publication = PublicationLoop(
@@ -101,6 +116,10 @@ public final class FlagWatcher: Service, Sendable {
                 if let publication = self.publication, let sharedStore = self.sharedStore {
                     group.addTask { await publication.run() }
                     group.addTask { await sharedStore.followSharedEvents { [signal = self.signal] in signal.signal() } }
+                }
+                if self.overrideStore != nil {
+                    group.addTask { await self.runExpiry() }
+                    group.addTask { await self.runOverrideReload() }
                 }
                 var failures = 0
                 while !Task.isCancelled {
@@ -147,8 +166,11 @@ public final class FlagWatcher: Service, Sendable {
             logger.error("cannot read the persisted state", metadata: ["error": "\(error)"])
             return
         }
-        guard let persisted else { return }
-        guard let snapshot = await worker.load(commitHex: persisted.commit) else {
+        guard let persisted else {
+            await reloadOverrides()
+            return
+        }
+        guard let base = await worker.load(commitHex: persisted.commit) else {
             lostCommit.withLock { $0 = persisted.commit }
             logger.warning(
                 "the persisted commit cannot be loaded; the next applied commit is published as a change of every flag",
@@ -156,9 +178,21 @@ public final class FlagWatcher: Service, Sendable {
             )
             return
         }
+        let overrides = await persistedOverrides(persisted.overrides)
+        let snapshot = OverrideOverlay.apply(base, overrides)
         store.apply(ServedState(snapshot: snapshot, appliedAt: persisted.appliedAt, lastChange: persisted.lastChange))
+        overrideState.withLock {
+            $0.base = base
+            $0.inEffect = overrides
+        }
+        recordOverrideGauges(overrides, in: snapshot)
         metrics.recordServed(snapshot, at: persisted.appliedAt)
-        logger.info("serving the persisted commit", metadata: ["commit": "\(persisted.commit)", "flags": "\(snapshot.flagCount)"])
+        logger.info(
+            "serving the persisted commit",
+            metadata: [
+                "commit": "\(persisted.commit)", "flags": "\(snapshot.flagCount)", "overrides": "\(overrides.map(\.id).joined(separator: ","))",
+            ]
+        )
     }
 
     /// One fetch-validate-apply pass. Returns false when the fetch failed.
@@ -176,6 +210,9 @@ public final class FlagWatcher: Service, Sendable {
                 $0.lastFetchError = error.description
             }
             logger.warning("fetch failed; still serving the last good flags", metadata: ["error": "\(error.description)"])
+            // Overrides work without the remote: those created, ended or expired meanwhile are served all the same.
+            await gate.run { await self.reapplyOverrides(fetchedAt: nil) }
+            reloadSignal.signal()
             return false
         }
         metrics.fetch(result: "success", duration: ContinuousClock.now - started)
@@ -191,43 +228,71 @@ public final class FlagWatcher: Service, Sendable {
             $0.lastFetchAt = Date()
             $0.lastFetchError = nil
         }
-        let served = store.current
-        if tip.hex == served?.commit {
-            store.updateStatus { $0.rejected = nil }
-            offerForPublication(fetchedAt: fetchedAt, tip: tip)
-            return true
+        await gate.run {
+            let served = self.store.current
+            if tip.hex == served?.commit {
+                self.store.updateStatus { $0.rejected = nil }
+                // Overrides created or ended elsewhere (another replica) are reloaded at every poll, apart from this loop.
+                self.reloadSignal.signal()
+                await self.reapplyOverrides(fetchedAt: fetchedAt)
+                self.offerForPublication(fetchedAt: fetchedAt, tip: tip)
+                return
+            }
+            if tip.hex == self.store.status.rejected?.commit { return }
+            await self.apply(tip: tip, served: served, fetchedAt: fetchedAt)
+            self.offerForPublication(fetchedAt: fetchedAt, tip: tip)
         }
-        if tip.hex == store.status.rejected?.commit { return true }
-        await apply(tip: tip, served: served, fetchedAt: fetchedAt)
-        offerForPublication(fetchedAt: fetchedAt, tip: tip)
         return true
     }
 
     /// Offers the served commit for publication when it is the tip just fetched (a shared store only).
-    private func offerForPublication(fetchedAt: Date, tip: ObjectID) {
+    func offerForPublication(fetchedAt: Date, tip: ObjectID) {
         guard let publication, let served = store.current, served.commit == tip.hex else { return }
-        publication.offer(PublicationLoop.Candidate(snapshot: served.snapshot, commit: served.commit, fetchedAt: fetchedAt))
+        overrideState.withLock { $0.fetchedAt = fetchedAt }
+        let overrides = overrideState.withLock { $0.inEffect.map(\.id).sorted() }
+        publication.offer(
+            PublicationLoop.Candidate(snapshot: served.snapshot, commit: served.commit, fetchedAt: fetchedAt, overrides: overrides)
+        )
     }
 
     /// Applies the branch tip, one line per step of the data path (DESIGN §9): load and validate the snapshot (or
     /// reject the commit), diff it against the served one, persist the commit with its outbox, swap the store, count
     /// it, then tell the listeners.
     private func apply(tip: ObjectID, served: ServedState?, fetchedAt: Date) async {
-        guard let snapshot = await load(tip, after: served) else { return }
+        guard let base = await load(tip, after: overrideState.withLock({ $0.base })) else { return }
+        await serve(base: base, served: served, fetchedAt: fetchedAt)
+    }
+
+    /// Serves the committed snapshot `base` with the overrides in effect on top, when that differs from what is served:
+    /// the overrides that `base` ends are ended first, then the change from what is served is persisted with its outbox,
+    /// swapped in and told to the listeners. Both a new commit and a change of the overrides come through here.
+    func serve(base: Snapshot, served: ServedState?, fetchedAt: Date) async {
+        let commit = base.commit ?? ""
+        let overrides = await overridesInEffect(on: base, newCommit: served?.commit != commit)
+        let ids = overrides.map(\.id).sorted()
+        if let served, served.commit == commit, ids == overrideState.withLock({ $0.inEffect.map(\.id).sorted() }) { return }
+        let snapshot = OverrideOverlay.apply(base, overrides)
         let appliedAt = Date()
-        let diff = diff(snapshot, commit: tip.hex, against: served)
+        let diff = diff(snapshot, commit: commit, against: served)
         let lastChange = lastChange(after: diff, in: snapshot, served: served)
-        guard await persist(diff, appliedAt: appliedAt, lastChange: lastChange, fetchedAt: fetchedAt) else { return }
+        guard await persist(diff, appliedAt: appliedAt, lastChange: lastChange, overrides: ids, fetchedAt: fetchedAt) else { return }
         swap(to: ServedState(snapshot: snapshot, appliedAt: appliedAt, lastChange: lastChange))
-        recordApplied(diff, snapshot: snapshot, at: appliedAt)
+        overrideState.withLock {
+            $0.base = base
+            $0.inEffect = overrides
+        }
+        expirySignal.signal()
+        recordOverrideGauges(overrides, in: snapshot)
+        recordApplied(diff, snapshot: snapshot, at: appliedAt, overrides: ids)
         publish(diff, appliedAt: appliedAt)
     }
 
-    /// The tip's snapshot, loaded incrementally from the served one; nil when it cannot be applied. An invalid flag set
-    /// is rejected (and stays visible in the status); a git or file-system failure is logged and retried next cycle.
-    private func load(_ tip: ObjectID, after served: ServedState?) async -> Snapshot? {
+    /// The tip's snapshot, loaded incrementally from the served one's committed flags; nil when it cannot be applied.
+    /// An invalid flag set is rejected (and stays visible in the status); a git or file-system failure is logged and
+    /// retried next cycle.
+    private func load(_ tip: ObjectID, after base: Snapshot?) async -> Snapshot? {
         do {
-            return try await worker.load(commit: tip, after: served?.snapshot)
+            return try await worker.load(commit: tip, after: base)
         } catch {
             if error.isInvalidFlagSet {
                 reject(tip, errors: error.errors)
@@ -268,12 +333,18 @@ public final class FlagWatcher: Service, Sendable {
 
     /// Records the commit together with the outbox of its changes, in one transaction, before anything is served.
     /// Returns false (and leaves the served commit as it is) when the store cannot be written.
-    private func persist(_ diff: AppliedDiff, appliedAt: Date, lastChange: [String: String], fetchedAt: Date) async -> Bool {
+    private func persist(
+        _ diff: AppliedDiff,
+        appliedAt: Date,
+        lastChange: [String: String],
+        overrides: [String],
+        fetchedAt: Date
+    ) async -> Bool {
         // A shared store is written by the publisher, apart from serving (``PublicationLoop``).
         guard publication == nil else { return true }
         do {
             try await database.recordApplied(
-                AppliedState(commit: diff.commit, appliedAt: appliedAt, lastChange: lastChange),
+                AppliedState(commit: diff.commit, appliedAt: appliedAt, lastChange: lastChange, overrides: overrides),
                 changes: diff.outbox,
                 fetchedAt: fetchedAt
             )
@@ -293,14 +364,15 @@ public final class FlagWatcher: Service, Sendable {
     }
 
     /// Counts and logs the applied commit.
-    private func recordApplied(_ diff: AppliedDiff, snapshot: Snapshot, at appliedAt: Date) {
+    private func recordApplied(_ diff: AppliedDiff, snapshot: Snapshot, at appliedAt: Date, overrides: [String]) {
         metrics.applied(snapshot, at: appliedAt)
         logger.info(
-            "applied commit",
+            diff.commit == diff.previousCommit ? "applied overrides" : "applied commit",
             metadata: [
                 "commit": "\(diff.commit)",
                 "previous": "\(diff.previousCommit ?? "none")",
                 "changed": "\(diff.changes.effectivelyChangedEnvironments.joined(separator: ","))",
+                "overrides": "\(overrides.joined(separator: ","))",
             ]
         )
     }

@@ -117,4 +117,10 @@ actor GitWorker {
         guard let id = ObjectID(hex: commitHex) else { return nil }
         return try? load(commit: id, after: nil, verifyingSignature: false)
     }
+
+    /// The bytes of a blob, or nil when the repository does not have it.
+    func blob(hex: String) -> [UInt8]? {
+        guard let id = ObjectID(hex: hex), let repository = try? prepare() else { return nil }
+        return try? repository.blob(id)
+    }
 }

@@ -17,6 +17,13 @@ final class PublicationLoop: Sendable {
         var snapshot: Snapshot
         var commit: String
         var fetchedAt: Date
+        /// The ids of the overrides served on top of the commit, sorted: what is published is both (DESIGN §14).
+        var overrides: [String] = []
+
+        /// Whether it is what `state` published.
+        func matches(_ state: AppliedState?) -> Bool {
+            state?.commit == commit && state?.overrides == overrides
+        }
     }
 
     private struct State {
@@ -25,7 +32,10 @@ final class PublicationLoop: Sendable {
         var validated: (commit: String?, seenAt: Date)?
         /// The snapshot of the commit this replica published last, so the next diff needs no load from git.
         var lastPublished: Snapshot?
+        /// The overrides on top of ``lastPublished``.
+        var lastPublishedOverrides: [String] = []
         var publishedCommit: String?
+        var publishedOverrides: [String] = []
         var pending = false
         var publisher = false
     }
@@ -43,6 +53,7 @@ final class PublicationLoop: Sendable {
 
     private let store: any SharedPublicationStore
     private let worker: GitWorker
+    private let overrideStore: (any OverrideStore)?
     private let requestFetch: @Sendable () -> Void
     private let logger: Logger
     private let lockRetry: Duration
@@ -60,6 +71,7 @@ final class PublicationLoop: Sendable {
     ) {
         self.store = store
         self.worker = worker
+        self.overrideStore = store as? any OverrideStore
         self.lockRetry = lockRetry
         self.backoff = backoff
         self.logger = logger
@@ -69,9 +81,11 @@ final class PublicationLoop: Sendable {
     /// Offers the commit the watcher has just fetched as the tip and serves.
     func offer(_ candidate: Candidate) {
         let changed = self.state.withLock { state -> Bool in
-            let changed = state.candidate?.commit != candidate.commit || state.pending
+            let changed = state.candidate?.commit != candidate.commit || state.candidate?.overrides != candidate.overrides || state.pending
             state.candidate = candidate
-            if state.publisher, state.publishedCommit != candidate.commit { state.pending = true }
+            if state.publisher, state.publishedCommit != candidate.commit || state.publishedOverrides != candidate.overrides {
+                state.pending = true
+            }
             return changed
         }
         if changed { self.signal.signal() }
@@ -147,12 +161,15 @@ final class PublicationLoop: Sendable {
         let now = Date()
         let verdict = self.state.withLock { state -> Outcome? in
             state.publishedCommit = published?.commit
-            if published?.commit == candidate.commit {
+            state.publishedOverrides = published?.overrides ?? []
+            if candidate.matches(published) {
                 state.validated = (candidate.commit, candidate.fetchedAt)
                 state.pending = false
                 return .idle
             }
             state.pending = true
+            // The same commit with other overrides: nothing older can be published over anything newer.
+            if published?.commit == candidate.commit { return nil }
             guard let validated = state.validated, validated.commit == published?.commit else {
                 // Published by another replica (or before this one took the lock): fetch before replacing it.
                 state.validated = (published?.commit, now)
@@ -164,7 +181,7 @@ final class PublicationLoop: Sendable {
         if let verdict { return verdict }
         let change = await self.change(from: published, to: candidate)
         let result = try await self.store.publish(
-            AppliedState(commit: candidate.commit, appliedAt: now, lastChange: change.lastChange),
+            AppliedState(commit: candidate.commit, appliedAt: now, lastChange: change.lastChange, overrides: candidate.overrides),
             replacing: published?.commit,
             changes: change.outbox,
             fetchedAt: candidate.fetchedAt
@@ -174,14 +191,17 @@ final class PublicationLoop: Sendable {
             self.state.withLock { state in
                 state.validated = (candidate.commit, candidate.fetchedAt)
                 state.lastPublished = candidate.snapshot
+                state.lastPublishedOverrides = candidate.overrides
                 state.publishedCommit = candidate.commit
-                state.pending = state.candidate?.commit != candidate.commit
+                state.publishedOverrides = candidate.overrides
+                state.pending = state.candidate?.commit != candidate.commit || state.candidate?.overrides != candidate.overrides
             }
             self.logger.info(
                 "published commit",
                 metadata: [
                     "commit": "\(candidate.commit)",
                     "previous": "\(published?.commit ?? "none")",
+                    "overrides": "\(candidate.overrides.joined(separator: ","))",
                     "messages": "\(enqueued)",
                 ]
             )
@@ -198,9 +218,16 @@ final class PublicationLoop: Sendable {
             let lastChange = Dictionary(uniqueKeysWithValues: candidate.snapshot.environments.keys.map { ($0, candidate.commit) })
             return ([], lastChange)
         }
-        var previous = self.state.withLock { $0.lastPublished }
+        var previous = self.state.withLock { state in
+            state.lastPublishedOverrides == published.overrides ? state.lastPublished : nil
+        }
         if previous?.commit != published.commit {
             previous = await self.worker.load(commitHex: published.commit)
+            if let loaded = previous, !published.overrides.isEmpty, let overrideStore {
+                // What was published: the commit with its overrides then, ended or not since.
+                let overrides = (try? await overrideStore.overrides(ids: published.overrides)) ?? []
+                previous = OverrideOverlay.apply(loaded, overrides)
+            }
         }
         let changes: ChangeSet
         if let previous {

@@ -50,6 +50,7 @@ extension PostgresStateStore: SharedPublicationStore {
     ) async throws -> PublicationResult {
         let now = self.clock.now()
         let lastChange = String(decoding: try Self.encoded(state.lastChange), as: UTF8.self)
+        let overrides = String(decoding: try JSONEncoder.sorted.encode(state.overrides), as: UTF8.self)
         let result: (PublicationResult, Int)
         do {
             result = try await self.session.withLockConnection { connection -> (PublicationResult, Int) in
@@ -62,8 +63,8 @@ extension PostgresStateStore: SharedPublicationStore {
                     if previous == nil {
                         let inserted = try await connection.query(
                             """
-                            INSERT INTO halyard_applied_state (id, commit_sha, applied_at, last_change)
-                            VALUES (1, \(state.commit), \(state.appliedAt.timeIntervalSince1970), \(lastChange))
+                            INSERT INTO halyard_applied_state (id, commit_sha, applied_at, last_change, overrides)
+                            VALUES (1, \(state.commit), \(state.appliedAt.timeIntervalSince1970), \(lastChange), \(overrides))
                             ON CONFLICT (id) DO NOTHING RETURNING id
                             """,
                             logger: self.logger
@@ -74,7 +75,8 @@ extension PostgresStateStore: SharedPublicationStore {
                         try await connection.query(
                             """
                             UPDATE halyard_applied_state SET commit_sha = \(state.commit),
-                                applied_at = \(state.appliedAt.timeIntervalSince1970), last_change = \(lastChange)
+                                applied_at = \(state.appliedAt.timeIntervalSince1970), last_change = \(lastChange),
+                                overrides = \(overrides)
                             WHERE id = 1
                             """,
                             logger: self.logger
@@ -157,6 +159,9 @@ extension PostgresStateStore: SharedPublicationStore {
                 if notification.payload == "outbox" {
                     self.notifyEnqueued()
                 } else if notification.payload.hasPrefix("refresh:"), notification.payload != "refresh:" + self.replicaID {
+                    onRefresh()
+                } else if notification.payload.hasPrefix("overrides:"), notification.payload != "overrides:" + self.replicaID {
+                    // Another replica created or ended an override: the next cycle reloads and re-applies them.
                     onRefresh()
                 }
             }

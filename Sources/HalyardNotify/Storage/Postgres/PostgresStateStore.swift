@@ -286,14 +286,15 @@ public final class PostgresStateStore: StateStore {
     public func appliedState() async throws(NotifyError) -> AppliedState? {
         try await self.run { connection in
             let rows = try await connection.query(
-                "SELECT commit_sha, applied_at, last_change FROM halyard_applied_state WHERE id = 1",
+                "SELECT commit_sha, applied_at, last_change, overrides FROM halyard_applied_state WHERE id = 1",
                 logger: self.logger
             )
-            for try await (commit, appliedAt, lastChange) in rows.decode((String, Double, String).self) {
+            for try await (commit, appliedAt, lastChange, overrides) in rows.decode((String, Double, String, String).self) {
                 return AppliedState(
                     commit: commit,
                     appliedAt: Date(timeIntervalSince1970: appliedAt),
-                    lastChange: try JSONDecoder().decode([String: String].self, from: Data(lastChange.utf8))
+                    lastChange: try JSONDecoder().decode([String: String].self, from: Data(lastChange.utf8)),
+                    overrides: try JSONDecoder().decode([String].self, from: Data(overrides.utf8))
                 )
             }
             return nil
@@ -460,6 +461,7 @@ enum PostgresSchema {
             )
             """,
             "CREATE INDEX halyard_delivery_log_subscription ON halyard_delivery_log (subscription_id, id)",
-        ]
+        ],
+        PostgresStateStore.overridesMigration,
     ]
 }
