@@ -258,6 +258,8 @@ public final class HalyardService: Service, Sendable {
     private func runGroup(gracefulShutdownSignals: [UnixSignal]) async throws {
         let app = self.api.makeApplication { [self] channel in self.serverRunning(on: channel) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: self.watcher)]
+        // `halyard_flags_stale` again when a flag's `metadata.expires` passes with no commit.
+        services.append(.init(service: StaleGauge(store: self.store)))
         if let deliverer {
             services.append(.init(service: deliverer))
         }
