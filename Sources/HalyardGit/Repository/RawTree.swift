@@ -47,6 +47,37 @@ struct RawTreeEntry {
     }
 }
 
+/// The last few big tree objects read raw, by id, each holding a libgit2 reference.
+///
+/// A history walk compares each commit with its first parent, so it reads every directory tree twice: as the parent
+/// of one commit, then as the next commit. Keeping the last ones read inflates (and rebuilds from deltas) a directory
+/// of 10,000 flags once instead of twice. Small trees are left to libgit2's own object cache.
+final class RawTreeCache {
+    /// Trees smaller than this are not kept.
+    static let minimumSize = 16 * 1024
+    private static let capacity = 2
+    private var entries: [(id: ObjectID, object: OpaquePointer)] = []
+
+    /// The kept object for `id`, most recent first; the caller must take its own reference to use it.
+    func object(_ id: ObjectID) -> OpaquePointer? {
+        entries.first { $0.id == id }?.object
+    }
+
+    /// Keeps `object` (taking over the caller's reference), dropping the oldest beyond the capacity.
+    func insert(_ id: ObjectID, _ object: OpaquePointer) {
+        entries.insert((id, object), at: 0)
+        while entries.count > Self.capacity { git_odb_object_free(entries.removeLast().object) }
+    }
+
+    /// Releases every kept object.
+    func removeAll() {
+        for entry in entries { git_odb_object_free(entry.object) }
+        entries = []
+    }
+
+    deinit { removeAll() }
+}
+
 /// Byte-level helpers over raw tree objects.
 enum RawTree {
     /// The offset of the first zero byte at or after `start`; `bytes.count` when there is none.
@@ -108,12 +139,21 @@ extension Repository {
         _ operation: @autoclosure () -> String,
         _ body: (UnsafeRawBufferPointer) throws(GitError) -> Result
     ) throws(GitError) -> Result? {
-        var database: OpaquePointer?
-        try check(git_repository_odb(&database, pointer), operation())
-        defer { git_odb_free(database) }
         var object: OpaquePointer?
-        var oid = id.oid
-        try check(git_odb_read(&object, database, &oid), operation())
+        if let cached = rawTreeCache.object(id) {
+            // A reference of our own: reads inside `body` may evict the cache's.
+            try check(git_odb_object_dup(&object, cached), operation())
+        } else {
+            var database: OpaquePointer?
+            try check(git_repository_odb(&database, pointer), operation())
+            defer { git_odb_free(database) }
+            var oid = id.oid
+            try check(git_odb_read(&object, database, &oid), operation())
+            if git_odb_object_type(object) == GIT_OBJECT_TREE, git_odb_object_size(object) >= RawTreeCache.minimumSize {
+                var kept: OpaquePointer?
+                if git_odb_object_dup(&kept, object) == 0, let kept { rawTreeCache.insert(id, kept) }
+            }
+        }
         defer { git_odb_object_free(object) }
         guard git_odb_object_type(object) == GIT_OBJECT_TREE, let data = git_odb_object_data(object) else { return nil }
         return try body(UnsafeRawBufferPointer(start: data, count: git_odb_object_size(object)))
