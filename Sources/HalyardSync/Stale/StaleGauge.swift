@@ -48,17 +48,15 @@ public struct StaleGauge: Service {
         var nextRecord = ContinuousClock.now + interval
         while !Task.isCancelled {
             let now = Date()
-            if let state = store.current {
-                if state.commit != seenCommit {
-                    // The watcher recorded the gauge when it served this commit.
-                    seenCommit = state.commit
-                    nextExpiry = Self.nextExpiry(in: state.snapshot, after: now)
-                    nextRecord = ContinuousClock.now + interval
-                } else if ContinuousClock.now >= nextRecord || nextExpiry.map({ $0 <= now }) == true {
-                    Self.record(state.snapshot, at: now)
-                    nextExpiry = Self.nextExpiry(in: state.snapshot, after: now)
-                    nextRecord = ContinuousClock.now + interval
-                }
+            // A commit seen for the first time is recorded too: the watcher recorded it when it served it, but an
+            // expiry may have passed since.
+            if let state = store.current,
+                state.commit != seenCommit || ContinuousClock.now >= nextRecord || nextExpiry.map({ $0 <= now }) == true
+            {
+                seenCommit = state.commit
+                Self.record(state.snapshot, at: now)
+                nextExpiry = Self.nextExpiry(in: state.snapshot, after: now)
+                nextRecord = ContinuousClock.now + interval
             }
             var wait = min(checkInterval, nextRecord - ContinuousClock.now)
             if let nextExpiry {
