@@ -9,8 +9,7 @@ enum ParallelChunks {
     ///
     /// `body` must only read shared state; each call gets its own range and returns its own result.
     static func map<Result>(_ count: Int, minimumChunk: Int = 128, _ body: (Range<Int>) -> Result) -> [(range: Range<Int>, value: Result)] {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let chunkCount = cores > 1 ? max(1, min(cores * 4, count / max(minimumChunk, 1))) : 1
+        let chunkCount = chunkCount(count, minimumChunk: minimumChunk)
         let ranges = (0..<chunkCount).map { chunk in (chunk * count / chunkCount)..<((chunk + 1) * count / chunkCount) }
         if chunkCount == 1 { return [(ranges[0], body(ranges[0]))] }
         var results = [Result?](repeating: nil, count: chunkCount)
@@ -25,6 +24,12 @@ enum ParallelChunks {
             }
         }
         return zip(ranges, results).map { ($0, $1!) }
+    }
+
+    /// How many chunks ``map(_:minimumChunk:_:)`` cuts `0..<count` into; 1 means it runs on the calling thread.
+    static func chunkCount(_ count: Int, minimumChunk: Int = 128) -> Int {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return cores > 1 ? max(1, min(cores * 4, count / max(minimumChunk, 1))) : 1
     }
 
     /// The work and the result slots, shared with `concurrentPerform`'s iterations (see ``map(_:minimumChunk:_:)``).

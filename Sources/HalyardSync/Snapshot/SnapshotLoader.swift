@@ -69,9 +69,14 @@ public struct SnapshotLoader: Sendable {
                 )
             }
         }
-        let chunks = ParallelChunks.map(places.count) { range -> [Builder.FileOutcome]? in
-            guard let handle = try? Repository.open(at: gitDirectory) else { return nil }
-            return read(range, from: handle)
+        let chunks: [(range: Range<Int>, value: [Builder.FileOutcome]?)]
+        if ParallelChunks.chunkCount(places.count) == 1 {
+            chunks = [(places.indices, read(places.indices, from: repository))]
+        } else {
+            chunks = ParallelChunks.map(places.count) { range -> [Builder.FileOutcome]? in
+                guard let handle = try? Repository.open(at: gitDirectory) else { return nil }
+                return read(range, from: handle)
+            }
         }
         for chunk in chunks {
             // A chunk whose handle did not open is read here, with the caller's handle.
