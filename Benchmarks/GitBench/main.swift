@@ -168,6 +168,18 @@ print(
     String(
         format: "stale, %d flags over %d commits (%d listed): %8.1f ms  (target < 2000 ms)",
         parentSnapshot!.flagCount, historyCommits + 1, staleFindings, stale * 1000))
+if ProcessInfo.processInfo.environment["BENCH_BREAKDOWN"] != nil {
+    let commits = try repository.firstParentHistory(from: head).commits()
+    let diffs = try median(3) {
+        for commit in commits { _ = try repository.diff(from: commit.parents.first, to: commit.id, under: "flags") }
+    }
+    let walk = try median(3) {
+        var history = FlagHistory(repository: repository)
+        _ = try history.entries(from: head, selection: .all)
+    }
+    let load = try median(3) { _ = try loader.load(commit: head, from: repository) }
+    print(String(format: "  stale: tree diffs of every commit %.1f ms, whole history walk %.1f ms, load %.1f ms", diffs * 1000, walk * 1000, load * 1000))
+}
 
 // MARK: - SSE catch-up (DESIGN §13)
 
