@@ -156,13 +156,14 @@ struct DiffTests {
             try sandbox.write("{}\n", to: "flags/production/f150", in: "repo")
             try sandbox.write("{}\n", to: "flags/production/f150.json.bak", in: "repo")
             let before = try sandbox.commit("300 flags", in: "repo", time: 1_700_000_000)
-            let rounds: [[String: String?]] = [
+            // Files to write (or, for nil, remove), in order.
+            let rounds: [[(String, String?)]] = [
                 // The first and the last entry.
-                ["f000.json": "{\"v\": 1}\n", "f299.json": "{\"v\": 1}\n"],
+                [("f000.json", "{\"v\": 1}\n"), ("f299.json", "{\"v\": 1}\n")],
                 // One in the middle, one added at the end, one added at the start.
-                ["f150.json": nil, "f300.json": "{}\n", "a.json": "{}\n"],
+                [("f150.json", nil), ("f300.json", "{}\n"), ("a.json", "{}\n")],
                 // A file that becomes a directory, beside names it is a prefix of.
-                ["f150": nil, "f150/x.json": "{}\n", "f149.json": "{\"v\": 2}\n"],
+                [("f150", nil), ("f150/x.json", "{}\n"), ("f149.json", "{\"v\": 2}\n")],
             ]
             var previous = before
             for (number, round) in rounds.enumerated() {
