@@ -184,8 +184,10 @@ extension Repository {
         _ operation: @autoclosure () -> String
     ) throws(GitError) {
         if old == new { return }
-        try withRawTreeOrEmpty(old, operation()) { (oldBytes) throws(GitError) in
-            try withRawTreeOrEmpty(new, operation()) { (newBytes) throws(GitError) in
+        // The new tree first: in a history walk the old one (the parent's) is the next comparison's new tree, and so
+        // the last one read, still in the cache.
+        try withRawTreeOrEmpty(new, operation()) { (newBytes) throws(GitError) in
+            try withRawTreeOrEmpty(old, operation()) { (oldBytes) throws(GitError) in
                 try diffRawTrees(old: oldBytes, new: newBytes, at: directory, into: &changes, operation())
             }
         }
