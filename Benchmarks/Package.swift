@@ -86,6 +86,18 @@ let package = Package(
             path: "ClientPropagationBench"
         ),
         .executableTarget(
+            name: "scale-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "HalyardGit", package: "Halyard"),
+                .product(name: "HalyardSync", package: "Halyard"),
+                .product(name: "HalyardService", package: "Halyard"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            path: "ScaleBench"
+        ),
+        .executableTarget(
             name: "replica-bench",
             dependencies: [
                 .product(name: "HalyardSync", package: "Halyard"),

@@ -253,6 +253,8 @@ public final class HalyardService: Service, Sendable {
     private func runGroup(gracefulShutdownSignals: [UnixSignal], preparing postgres: PostgresStateStore?, prepared: Bool) async throws {
         let app = self.api.makeApplication { [self] channel in self.serverRunning(on: channel) }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: self.watcher)]
+        // `halyard_flags_stale` again when a flag's `metadata.expires` passes with no commit.
+        services.append(.init(service: StaleGauge(store: self.store)))
         if let postgres {
             // The deliverer starts once PostgreSQL is reached and migrated.
             let preparation = SharedStatePreparation(

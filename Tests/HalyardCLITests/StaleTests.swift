@@ -173,4 +173,33 @@ struct StaleTests {
         #expect(text.contains(#"halyard_flags_stale{environment="production"} 2"#), "\(text)")
         #expect(text.contains(#"halyard_flags_stale{environment="staging"} 0"#))
     }
+
+    /// A flag whose `metadata.expires` passes while no commit arrives is counted once its date is past.
+    @Test func testTheStaleGaugeFollowsTheClock() async throws {
+        let fixture = try ServeFixture()
+        defer { fixture.remove() }
+        let expiry = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 10).rounded(.down))
+        let expires = expiry.formatted(Date.ISO8601FormatStyle())
+        try fixture.workspace.write("flags/production/live.json", Self.filter)
+        try fixture.workspace.write(
+            "flags/production/soon.json", Self.filter.replacingOccurrences(of: "]]}", with: #"]], "metadata": {"expires": "\#(expires)"}}"#))
+        let commit = try fixture.workspace.commit("a flag that expires in ten seconds")
+        try #"{"dataDir": "\#(fixture.dataDirectory)"}"#.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        let serve = try await fixture.serve(run: 1)
+        defer { serve.kill() }
+        try await serve.waitUntilApplied(commit)
+        /// The production gauge's value; nil when /metrics has none.
+        func staleGauge() async throws -> Double? {
+            let text = String(decoding: try await ServeHTTP.get(serve.baseURL + "/metrics").body, as: UTF8.self)
+            let line = text.split(separator: "\n").first { $0.hasPrefix(#"halyard_flags_stale{environment="production"} "#) }
+            return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+        }
+        let before = try await staleGauge()
+        try #require(Date() < expiry, "the service took too long to start for this test to say anything")
+        #expect(before == 0)
+        try await eventually("halyard_flags_stale counts the flag after its expiry, with no commit", timeout: .seconds(40), interval: .milliseconds(200)) {
+            try await staleGauge() == 1
+        }
+        #expect(Date() >= expiry)
+    }
 }

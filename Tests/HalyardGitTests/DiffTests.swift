@@ -143,4 +143,50 @@ struct DiffTests {
             #expect(removed.map(\.status) == Array(repeating: .deleted, count: entries.count))
         }
     }
+
+    /// A big directory where the changes sit at the very start, in the middle and at the very end (the diff skips the
+    /// bytes the two tree objects share at both ends), a file that becomes a directory, and names that are prefixes of
+    /// one another: the changes are git's.
+    @Test func bigDirectoriesMatchGitAtBothEnds() throws {
+        try GitSandbox.with { sandbox in
+            try sandbox.initRepository("repo")
+            for index in 0..<300 {
+                try sandbox.write("{\"v\": 0}\n", to: "flags/production/f\(String(format: "%03d", index)).json", in: "repo")
+            }
+            try sandbox.write("{}\n", to: "flags/production/f150", in: "repo")
+            try sandbox.write("{}\n", to: "flags/production/f150.json.bak", in: "repo")
+            let before = try sandbox.commit("300 flags", in: "repo", time: 1_700_000_000)
+            // Files to write (or, for nil, remove), in order.
+            let rounds: [[(String, String?)]] = [
+                // The first and the last entry.
+                [("f000.json", "{\"v\": 1}\n"), ("f299.json", "{\"v\": 1}\n")],
+                // One in the middle, one added at the end, one added at the start.
+                [("f150.json", nil), ("f300.json", "{}\n"), ("a.json", "{}\n")],
+                // A file that becomes a directory, beside names it is a prefix of.
+                [("f150", nil), ("f150/x.json", "{}\n"), ("f149.json", "{\"v\": 2}\n")],
+            ]
+            var previous = before
+            for (number, round) in rounds.enumerated() {
+                for (name, contents) in round {
+                    let file = "flags/production/" + name
+                    if let contents {
+                        try sandbox.write(contents, to: file, in: "repo")
+                    } else {
+                        try FileManager.default.removeItem(atPath: sandbox.path("repo/" + file))
+                    }
+                }
+                let next = try sandbox.commit("round \(number)", in: "repo", time: 1_700_000_100 + number)
+                let repository = try Repository.open(at: sandbox.path("repo"))
+                let changes = try repository.diff(from: previous, to: next, under: "flags")
+                let git = try sandbox.git("diff", "--name-status", "--no-renames", previous.hex, next.hex, "--", "flags", in: "repo")
+                let expected = git.split(separator: "\n").map { line in
+                    let fields = line.split(separator: "\t")
+                    return "\(fields[0]) \(fields[1])"
+                }
+                let letters: [TreeChange.Status: String] = [.added: "A", .deleted: "D", .modified: "M", .typeChanged: "T"]
+                #expect(changes.map { "\(letters[$0.status]!) \($0.path)" } == expected, "round \(number)")
+                previous = next
+            }
+        }
+    }
 }

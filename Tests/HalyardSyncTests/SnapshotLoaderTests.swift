@@ -126,4 +126,37 @@ struct SnapshotLoaderTests {
         let error = try #require(throws: SnapshotError.self) { try loader.load(commit: commit, from: try repo.open()) }
         #expect(error.errors.first?.message.contains("missing") == true)
     }
+
+    /// A big flag set is read and decoded on several threads; the result and every error are the same as one by one
+    /// (the working-tree load reads files one by one).
+    @Test func testAParallelLoadMatchesAOneByOneLoad() throws {
+        let repo = try TestRepository()
+        defer { repo.remove() }
+        for index in 0..<700 {
+            try repo.write("flags/\(["production", "staging"][index % 2])/f\(index).json", FlagText.simple(active: index % 3 == 0, customer: "c\(index)"))
+        }
+        try repo.write("flags/production/README.md", "ignored")
+        let good = try repo.commit("700 flags")
+        let repository = try repo.open()
+        let parallel = try loader.load(commit: good, from: repository)
+        let oneByOne = try loader.loadWorkingTree(at: repo.path)
+        #expect(parallel.flagCount == 700)
+        #expect(parallel.environmentNames == oneByOne.environmentNames)
+        for name in oneByOne.environmentNames {
+            #expect(parallel.environments[name]?.digest == oneByOne.environments[name]?.digest)
+            #expect(parallel.environments[name]?.sortedIDs == oneByOne.environments[name]?.sortedIDs)
+        }
+
+        // Errors spread over the set, among hundreds of good files.
+        try repo.write("flags/production/f10.json", "{ not json")
+        try repo.write("flags/staging/f301.json", "{\"active\": \"yes\", \"rules\": []}")
+        try repo.write("flags/staging/f599.json", "{\"active\": true, \"rules\": [[{\"type\": \"nobody\"}]], \"extra\": 1}")
+        try repo.write("flags/production/deeper/x.json", FlagText.simple())
+        try repo.write("flags/production/f688.json", "{\"active\": true, \"rules\": [], \"description\": \"" + String(repeating: "x", count: 1_100_000) + "\"}")
+        let bad = try repo.commit("errors")
+        let parallelError = try #require(throws: SnapshotError.self) { try loader.load(commit: bad, from: repository) }
+        let oneByOneError = try #require(throws: SnapshotError.self) { try loader.loadWorkingTree(at: repo.path) }
+        #expect(parallelError.diagnostics.count >= 5)
+        #expect(parallelError.diagnostics == oneByOneError.diagnostics)
+    }
 }

@@ -1,5 +1,11 @@
 internal import CLibgit2
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 extension Repository {
     /// Every non-directory entry (file, executable, symlink, submodule) at any depth under the directory `prefix`
     /// (e.g. "flags"; "" for the whole tree) in commit `id`, in git's tree order (by name, depth first).
@@ -40,20 +46,17 @@ extension Repository {
     public func entryID(named name: String, inTree tree: ObjectID) throws(GitError) -> ObjectID? {
         let operation = "look up '\(name)' in tree \(tree.shortHex) of \(displayPath)"
         let target = Array(name.utf8)
+        if target.isEmpty { return nil }
         return try withRawTree(tree, operation) { bytes -> ObjectID? in
-            // Each entry is "<octal mode> <name>\0<20-byte id>".
-            var index = 0
-            while index < bytes.count {
-                while index < bytes.count && bytes[index] != 0x20 { index += 1 }
-                let nameStart = index + 1
-                var nameEnd = nameStart
-                while nameEnd < bytes.count && bytes[nameEnd] != 0 { nameEnd += 1 }
-                let idStart = nameEnd + 1
-                guard idStart + 20 <= bytes.count else { return nil }
-                if nameEnd - nameStart == target.count && bytes[nameStart..<nameEnd].elementsEqual(target) {
-                    return ObjectID(rawBytes: UnsafeRawBufferPointer(rebasing: bytes[idStart..<(idStart + 20)]))
+            // Each entry is "<octal mode> <name>\0<20-byte id>"; names are compared without copying them.
+            var offset = 0
+            while let entry = RawTreeEntry(in: bytes, at: offset) {
+                if entry.nameEnd - entry.nameStart == target.count,
+                    target.withUnsafeBytes({ memcmp($0.baseAddress!, bytes.baseAddress! + entry.nameStart, target.count) }) == 0
+                {
+                    return entry.id(in: bytes)
                 }
-                index = idStart + 20
+                offset = entry.end
             }
             return nil
         } ?? nil

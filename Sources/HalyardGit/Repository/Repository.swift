@@ -40,6 +40,9 @@ public final class Repository {
         return result == GIT_ITEROVER.rawValue
     }
 
+    /// The last big tree objects read raw (see ``RawTreeCache``).
+    let rawTreeCache = RawTreeCache()
+
     /// The path used in error messages: the working tree when there is one.
     var displayPath: String { workingDirectory ?? path }
 
@@ -50,6 +53,7 @@ public final class Repository {
     }
 
     deinit {
+        rawTreeCache.removeAll()
         git_repository_free(pointer)
     }
 

@@ -19,13 +19,32 @@ public struct Flag: Sendable {
     public let description: String
     /// Whether targeting is on. An inactive flag gives every user `baseState` (typed flags: `defaultVariant`).
     public let active: Bool
-    /// What the flag serves to whom: boolean or typed.
-    public let targeting: Targeting
     /// Free-form data that never affects evaluation.
     public let metadata: [String: JSONValue]
 
+    /// A boolean flag's `baseState` and groups; `false` and `[]` for a typed flag.
+    private let booleanBaseState: Bool
+    private let booleanRules: [[Rule]]
+    /// A typed flag's variants, default and groups; nil for a boolean flag.
+    private let typed: TypedTargeting?
+
     private let compiled: CompiledRules
     private let outcomes: CompiledOutcomes
+
+    /// The fields of `Targeting.typed`, kept as plain stored fields: a flag does not keep its targeting as the
+    /// multi-payload enum, whose case Swift stores in the spare bits of the payload's pointers (which leak checkers
+    /// such as LeakSanitizer do not recognise as references).
+    private struct TypedTargeting: Sendable {
+        let variants: Variants
+        let defaultVariant: String
+        let groups: [RuleGroup]
+    }
+
+    /// What the flag serves to whom: boolean or typed.
+    public var targeting: Targeting {
+        if let typed { return .typed(variants: typed.variants, defaultVariant: typed.defaultVariant, groups: typed.groups) }
+        return .boolean(baseState: booleanBaseState, rules: booleanRules)
+    }
 
     /// Creates and compiles a boolean flag. The rules are taken as they are; ``FlagDecoder`` is what validates files.
     public init(
@@ -63,50 +82,49 @@ public struct Flag: Sendable {
         self.name = name ?? id
         self.description = description
         self.active = active
-        self.targeting = targeting
         self.metadata = metadata
         switch targeting {
         case .boolean(let baseState, let rules):
+            booleanBaseState = baseState
+            booleanRules = rules
+            typed = nil
             compiled = CompiledRules(flagID: id, rules: rules)
             outcomes = CompiledOutcomes(baseState: baseState)
         case .typed(let variants, let defaultVariant, let groups):
+            booleanBaseState = false
+            booleanRules = []
+            typed = TypedTargeting(variants: variants, defaultVariant: defaultVariant, groups: groups)
             compiled = CompiledRules(flagID: id, rules: groups.map(\.when))
             outcomes = CompiledOutcomes(flagID: id, variants: variants, defaultVariant: defaultVariant, groups: groups)
         }
     }
 
     /// Whether this is a typed flag (it has `variants`).
-    public var isTyped: Bool {
-        if case .typed = targeting { return true }
-        return false
-    }
+    public var isTyped: Bool { typed != nil }
 
     /// A boolean flag's `baseState`; `false` for a typed flag, which has `defaultVariant` instead.
-    public var baseState: Bool {
-        if case .boolean(let baseState, _) = targeting { return baseState }
-        return false
-    }
+    public var baseState: Bool { booleanBaseState }
 
     /// A boolean flag's rule groups; `[]` for a typed flag, whose groups are in ``targeting``.
-    public var rules: [[Rule]] {
-        if case .boolean(_, let rules) = targeting { return rules }
-        return []
-    }
+    public var rules: [[Rule]] { booleanRules }
 
     /// The number of rule groups, of either kind.
-    public var groupCount: Int {
-        switch targeting {
-        case .boolean(_, let rules): rules.count
-        case .typed(_, _, let groups): groups.count
-        }
-    }
+    public var groupCount: Int { typed?.groups.count ?? booleanRules.count }
 
     /// Whether the two flags evaluate the same for every user: same `active` and targeting (`baseState` and normalised
     /// `rules`, or `variants`, `defaultVariant` and groups), DESIGN §4 "changed".
     ///
     /// Sticky `%` buckets depend on the flag id too, so compare flags with the same id.
     public func hasSameTargeting(as other: Flag) -> Bool {
-        active == other.active && targeting == other.targeting
+        guard active == other.active else { return false }
+        switch (typed, other.typed) {
+        case (nil, nil):
+            return booleanBaseState == other.booleanBaseState && booleanRules == other.booleanRules
+        case (let lhs?, let rhs?):
+            return lhs.variants == rhs.variants && lhs.defaultVariant == rhs.defaultVariant && lhs.groups == rhs.groups
+        default:
+            return false
+        }
     }
 
     /// Whether the two flags have the same name, description and metadata (DESIGN §4 "metadataChanged").

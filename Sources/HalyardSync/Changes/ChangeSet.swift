@@ -48,7 +48,7 @@ public struct EnvironmentChangeSet: Sendable, Hashable, Codable {
                 result.transitions[id] = FlagTransition(before: nil, after: newFlag.targetingFingerprint)
                 continue
             }
-            if oldFlag.fingerprint == newFlag.fingerprint { continue }
+            if oldFlag.fingerprintDigest == newFlag.fingerprintDigest { continue }
             if !oldFlag.flag.hasSameTargeting(as: newFlag.flag) {
                 result.changed.append(id)
                 result.transitions[id] = FlagTransition(before: oldFlag.targetingFingerprint, after: newFlag.targetingFingerprint)

@@ -46,14 +46,44 @@ public struct SnapshotLoader: Sendable {
         if entries.isEmpty {
             builder.missingDirectory(at: commit.hex)
         }
+        // Which files are flags is decided here; reading, decoding, validating, compiling and fingerprinting them
+        // runs on every core, each chunk of files with its own repository handle (libgit2 lets one thread at a time
+        // use a handle); the results are then collected in path order, exactly as one by one.
+        var places: [(place: Builder.FlagPlace, id: ObjectID)] = []
+        places.reserveCapacity(entries.count)
         for entry in entries {
-            builder.add(
-                path: entry.path,
-                kind: FileKind(entry.kind),
-                blobID: entry.id.hex,
-                size: { () throws(SnapshotError) in try Self.blobSize(entry.id, repository) },
-                bytes: { () throws(SnapshotError) in try Self.blob(entry.id, repository) }
-            )
+            if let place = builder.place(path: entry.path, kind: FileKind(entry.kind), blobID: entry.id.hex) {
+                places.append((place, entry.id))
+            }
+        }
+        let limits = self.limits
+        let gitDirectory = repository.path
+        func read(_ range: Range<Int>, from repository: Repository) -> [Builder.FileOutcome] {
+            range.map { index in
+                let (place, id) = places[index]
+                return Builder.read(
+                    place,
+                    limits: limits,
+                    size: { () throws(SnapshotError) in try Self.blobSize(id, repository) },
+                    bytes: { () throws(SnapshotError) in try Self.blob(id, repository) }
+                )
+            }
+        }
+        let chunks: [(range: Range<Int>, value: [Builder.FileOutcome]?)]
+        if ParallelChunks.chunkCount(places.count) == 1 {
+            chunks = [(places.indices, read(places.indices, from: repository))]
+        } else {
+            chunks = ParallelChunks.map(places.count) { range -> [Builder.FileOutcome]? in
+                guard let handle = try? Repository.open(at: gitDirectory) else { return nil }
+                return read(range, from: handle)
+            }
+        }
+        for chunk in chunks {
+            // A chunk whose handle did not open is read here, with the caller's handle.
+            let outcomes = chunk.value ?? read(chunk.range, from: repository)
+            for (index, outcome) in zip(chunk.range, outcomes) {
+                builder.accept(places[index].place, outcome)
+            }
         }
         return try builder.finish(commit: commit.hex, environments: [:])
     }
@@ -221,6 +251,25 @@ extension SnapshotLoader {
             }
         }
 
+        /// A flag file's place: its path, environment and id, and its blob id when read from git.
+        struct FlagPlace {
+            let path: String
+            let environment: String
+            let id: String
+            let blobID: String?
+        }
+
+        /// What reading and decoding one flag file gave.
+        enum FileOutcome {
+            /// The decoder's diagnostics, and the loaded flag when the file is valid.
+            case decoded(LoadedFlag?, diagnostics: [Diagnostic])
+            /// The file is over the size limit.
+            case tooLarge(Diagnostic)
+            /// The file could not be read.
+            case failed(SnapshotError)
+        }
+
+        /// Adds one file: checks where it is, reads it, decodes it.
         mutating func add(
             path: String,
             kind: FileKind,
@@ -228,13 +277,21 @@ extension SnapshotLoader {
             size: () throws(SnapshotError) -> Int,
             bytes: () throws(SnapshotError) -> [UInt8]
         ) {
+            guard let place = place(path: path, kind: kind, blobID: blobID) else { return }
+            accept(place, Self.read(place, limits: limits, size: size, bytes: bytes))
+        }
+
+        /// Checks where a file is: its place when it is a flag file to read, nil when it is ignored (recorded as such)
+        /// or refused (with a diagnostic).
+        mutating func place(path: String, kind: FileKind, blobID: String?) -> FlagPlace? {
             let prefix = flagsDirectory + "/"
-            guard path.hasPrefix(prefix) else { return }
+            guard path.hasPrefix(prefix) else { return nil }
             let relative = String(path.dropFirst(prefix.count))
             let classification = FlagPath.classify(relative)
-            func error(_ message: String, hint: String? = nil) {
+            func error(_ message: String, hint: String? = nil) -> FlagPlace? {
                 rejectedPaths += 1
                 diagnostics.append(Diagnostic(severity: .error, file: path, pointer: "", message: message, hint: hint))
+                return nil
             }
             switch kind {
             case .symlink:
@@ -244,40 +301,58 @@ extension SnapshotLoader {
             case .file:
                 break
             }
-            let environment: String
-            let id: String
             switch classification {
             case .ignored:
                 files[path] = .init(blobID: blobID, environment: nil, flagID: nil, warnings: [])
-                return
+                return nil
             case .invalid(let message, let hint):
                 return error(message, hint: hint)
-            case .flag(let env, let flagID):
-                environment = env
-                id = flagID
+            case .flag(let environment, let id):
+                return FlagPlace(path: path, environment: environment, id: id, blobID: blobID)
             }
+        }
+
+        /// Reads a flag file (refusing it unread when over the size limit), then decodes, validates, compiles and
+        /// fingerprints it. Touches no builder state, so that files can be read on several threads.
+        static func read(
+            _ place: FlagPlace,
+            limits: RepositoryLimits,
+            size: () throws(SnapshotError) -> Int,
+            bytes: () throws(SnapshotError) -> [UInt8]
+        ) -> FileOutcome {
             do {
-                if let tooLarge = limits.fileSizeError(try size(), file: path) {
-                    rejectedPaths += 1
-                    diagnostics.append(tooLarge)
-                    return
+                if let tooLarge = limits.fileSizeError(try size(), file: place.path) {
+                    return .tooLarge(tooLarge)
                 }
-                let result = FlagDecoder.decode(try bytes(), id: id, file: path)
-                let warnings = result.diagnostics.filter { $0.severity == .warning }
-                diagnostics.append(contentsOf: result.diagnostics.filter { $0.severity == .error })
-                guard let flag = result.flag else {
-                    rejectedPaths += 1
-                    return
-                }
-                files[path] = .init(blobID: blobID, environment: environment, flagID: id, warnings: warnings)
-                addedFlags[environment, default: [:]][id] = LoadedFlag(flag: flag, file: path, blobID: blobID)
+                let result = FlagDecoder.decode(try bytes(), id: place.id, file: place.path)
+                return .decoded(result.flag.map { LoadedFlag(flag: $0, file: place.path, blobID: place.blobID) }, diagnostics: result.diagnostics)
             } catch {
+                return .failed(error)
+            }
+        }
+
+        /// Records what reading a flag file gave: its flag when valid, its errors, and its warnings for the snapshot.
+        mutating func accept(_ place: FlagPlace, _ outcome: FileOutcome) {
+            switch outcome {
+            case .tooLarge(let diagnostic):
+                rejectedPaths += 1
+                diagnostics.append(diagnostic)
+            case .failed(let error):
                 rejectedPaths += 1
                 if error.isInvalidFlagSet {
                     diagnostics.append(contentsOf: error.diagnostics)
                 } else {
-                    self.error(path: path, error.description)
+                    self.error(path: place.path, error.description)
                 }
+            case .decoded(let loaded, let decoderDiagnostics):
+                let warnings = decoderDiagnostics.filter { $0.severity == .warning }
+                diagnostics.append(contentsOf: decoderDiagnostics.filter { $0.severity == .error })
+                guard let loaded else {
+                    rejectedPaths += 1
+                    return
+                }
+                files[place.path] = .init(blobID: place.blobID, environment: place.environment, flagID: place.id, warnings: warnings)
+                addedFlags[place.environment, default: [:]][place.id] = loaded
             }
         }
 

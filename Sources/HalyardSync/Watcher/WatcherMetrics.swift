@@ -30,9 +30,10 @@ struct WatcherMetrics: Sendable {
         lastApplied.record(date.timeIntervalSince1970)
         for (name, environment) in snapshot.environments {
             Gauge(label: "halyard_flags", dimensions: [("environment", name)]).record(environment.flags.count)
-            // Flags past `metadata.expires` or serving one value to everybody (DESIGN §14), as of this snapshot.
-            Gauge(label: "halyard_flags_stale", dimensions: [("environment", name)]).record(StaleScanner.staleCount(in: environment, at: Date()))
         }
+        // Flags past `metadata.expires` or serving one value to everybody (DESIGN §14), as of this snapshot; the
+        // `StaleGauge` service records it again when an expiry date passes with no commit.
+        StaleGauge.record(snapshot, at: Date())
     }
 
     func rejected(reason: String) {
