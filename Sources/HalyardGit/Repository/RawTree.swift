@@ -50,29 +50,44 @@ struct RawTreeEntry {
 /// The last few big tree objects read raw, by id, each holding a libgit2 reference.
 ///
 /// A history walk compares each commit with its first parent, so it reads every directory tree twice: as the parent
-/// of one commit, then as the next commit. Keeping the last ones read inflates (and rebuilds from deltas) a directory
-/// of 10,000 flags once instead of twice. Small trees are left to libgit2's own object cache.
+/// of one commit, and again as the commit that last changed that directory, which is a few commits further when
+/// commits change different environments in turn. Keeping the last ones read (up to ``capacity`` trees and
+/// ``byteBudget`` bytes) inflates (and rebuilds from deltas) a directory of 10,000 flags once instead of twice. Small
+/// trees are left to libgit2's own object cache.
 final class RawTreeCache {
     /// Trees smaller than this are not kept.
     static let minimumSize = 16 * 1024
-    private static let capacity = 2
+    /// At most this many trees are kept: enough for the two sides of a diff in several environments changed in turn.
+    static let capacity = 16
+    /// At most this many bytes of tree objects are kept (a directory of 100,000 flags is about 4 MB).
+    static let byteBudget = 32 * 1024 * 1024
     private var entries: [(id: ObjectID, object: OpaquePointer)] = []
+    private var keptBytes = 0
 
-    /// The kept object for `id`, most recent first; the caller must take its own reference to use it.
+    /// The kept object for `id`, which becomes the most recently used; the caller must take its own reference to use it.
     func object(_ id: ObjectID) -> OpaquePointer? {
-        entries.first { $0.id == id }?.object
+        guard let index = entries.firstIndex(where: { $0.id == id }) else { return nil }
+        let entry = entries.remove(at: index)
+        entries.insert(entry, at: 0)
+        return entry.object
     }
 
     /// Keeps `object` (taking over the caller's reference), dropping the oldest beyond the capacity.
     func insert(_ id: ObjectID, _ object: OpaquePointer) {
         entries.insert((id, object), at: 0)
-        while entries.count > Self.capacity { git_odb_object_free(entries.removeLast().object) }
+        keptBytes += git_odb_object_size(object)
+        while entries.count > 1 && (entries.count > Self.capacity || keptBytes > Self.byteBudget) {
+            let dropped = entries.removeLast().object
+            keptBytes -= git_odb_object_size(dropped)
+            git_odb_object_free(dropped)
+        }
     }
 
     /// Releases every kept object.
     func removeAll() {
         for entry in entries { git_odb_object_free(entry.object) }
         entries = []
+        keptBytes = 0
     }
 
     deinit { removeAll() }
