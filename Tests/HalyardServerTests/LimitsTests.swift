@@ -286,7 +286,7 @@ struct LimitsTests {
                 fixture.hub.flagsApplied(Self.change(commit: commit, environment: "production", changed: ids))
                 // The reading client keeps up: wait until it has the event, so that only the stalled one falls behind.
                 expected +=
-                    ServerSentEvent.flagsChanged(environment: "production", commit: commit, added: [], removed: [], changed: ids)
+                    ServerSentEvent.flagsChanged(environment: "production", commit: commit, id: commit, added: [], removed: [], changed: ids)
                     .readableBytes
                 try await eventually("the reading client receives \(commit)") { reading.byteCount >= expected }
             }

@@ -56,9 +56,10 @@ public final class EventHub: ChangeListener, Sendable {
             guard let changeSet = change.changes.environments[environment] else { continue }
             let subscriptions = state.withLock { Array(($0.subscribers[environment] ?? [:]).values) }
             guard !subscriptions.isEmpty else { continue }
+            let id = change.eventID(environment: environment).description
             let event = StreamMessage.event(
-                commit: change.commit,
-                ServerSentEvent.flagsChanged(environment: environment, commit: change.commit, changes: changeSet)
+                id: id,
+                ServerSentEvent.flagsChanged(environment: environment, commit: change.commit, id: id, changes: changeSet)
             )
             for subscription in subscriptions {
                 subscription.offer(event, maxBufferedBytes: maxBufferedBytes)
@@ -112,9 +113,9 @@ public final class EventHub: ChangeListener, Sendable {
     }
 }
 
-/// What an SSE response writes next: an event (with the commit it announces) or a keep-alive comment.
+/// What an SSE response writes next: an event (with its id, ``StreamEventID``) or a keep-alive comment.
 enum StreamMessage: Sendable {
-    case event(commit: String, ByteBuffer)
+    case event(id: String, ByteBuffer)
     case keepAlive
 
     /// The bytes the hub counts against a client's buffer: an event's encoding; keep-alives are not counted.

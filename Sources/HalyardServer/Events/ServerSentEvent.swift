@@ -14,11 +14,19 @@ import NIOCore
 /// bytes for the same change.
 enum ServerSentEvent {
     /// `id: <commit>`, `event: flags-changed` and `data: {environment, commit, added, removed, changed}`.
-    static func flagsChanged(environment: String, commit: String, changes: EnvironmentChangeSet) -> ByteBuffer {
-        flagsChanged(environment: environment, commit: commit, added: changes.added, removed: changes.removed, changed: changes.changed)
+    /// `id` is the event's ``StreamEventID``: the commit, marked while overrides are in effect.
+    static func flagsChanged(environment: String, commit: String, id: String, changes: EnvironmentChangeSet) -> ByteBuffer {
+        flagsChanged(environment: environment, commit: commit, id: id, added: changes.added, removed: changes.removed, changed: changes.changed)
     }
 
-    static func flagsChanged(environment: String, commit: String, added: [String], removed: [String], changed: [String]) -> ByteBuffer {
+    static func flagsChanged(
+        environment: String,
+        commit: String,
+        id: String,
+        added: [String],
+        removed: [String],
+        changed: [String]
+    ) -> ByteBuffer {
         var json = JSONWriter(capacity: 256)
         json.objectStart()
         json.key("environment")
@@ -33,9 +41,9 @@ enum ServerSentEvent {
         json.strings(changed)
         json.objectEnd()
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(json.bytes.count + commit.utf8.count + 40)
+        buffer.reserveCapacity(json.bytes.count + id.utf8.count + 40)
         buffer.writeString("id: ")
-        buffer.writeString(commit)
+        buffer.writeString(id)
         buffer.writeString("\nevent: flags-changed\ndata: ")
         buffer.writeBytes(json.bytes)
         buffer.writeString("\n\n")

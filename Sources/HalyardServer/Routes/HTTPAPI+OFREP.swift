@@ -145,14 +145,14 @@ extension HTTPAPI {
             into: &writer,
             catchUp: {
                 guard let lastEventID, let state = self.store.current else { return nil }
-                let current = state.lastChange[environment] ?? state.commit
-                guard lastEventID != current, lastEventID != state.commit else { return nil }
+                guard !self.isCurrent(StreamEventID(parsing: lastEventID), environment: environment, in: state) else { return nil }
+                let current = self.streamEventID(environment: environment, in: state).description
                 return (current, OFREPEvent.refetch(id: current, environment: environment, in: state))
             },
-            render: { commit, _ in
+            render: { id, _ in
                 // The watcher swapped the store before publishing, so the store holds this commit or a newer one.
                 guard let state = self.store.current else { return nil }
-                return OFREPEvent.refetch(id: commit, environment: environment, in: state)
+                return OFREPEvent.refetch(id: id, environment: environment, in: state)
             }
         )
     }

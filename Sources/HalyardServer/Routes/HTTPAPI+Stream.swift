@@ -20,7 +20,7 @@ extension HTTPAPI {
             let environment = try self.environment(context, in: state)
             // What the client has seen: its Last-Event-ID, or else the environment as served right now.
             let lastEventID = request.headers[.lastEventID].map { String(Substring($0).trimmingSpaces) }.flatMap { $0.isEmpty ? nil : $0 }
-            let baseline = lastEventID ?? state.lastChange[environment.name] ?? state.commit
+            let baseline = lastEventID ?? self.streamEventID(environment: environment.name, in: state).description
             let admission = try self.admitStream()
             return Response(
                 status: .ok,
@@ -73,8 +73,8 @@ extension HTTPAPI {
         environment: String,
         request: Request,
         into writer: inout any ResponseBodyWriter,
-        catchUp: () async -> (commit: String, event: ByteBuffer)?,
-        render: @escaping @Sendable (_ commit: String, _ hubEvent: ByteBuffer) -> ByteBuffer?
+        catchUp: () async -> (id: String, event: ByteBuffer)?,
+        render: @escaping @Sendable (_ id: String, _ hubEvent: ByteBuffer) -> ByteBuffer?
     ) async throws {
         sseClients.increment()
         let subscription = events.subscribe(environment: environment) { [sseClients] in sseClients.decrement() }
@@ -119,22 +119,22 @@ extension HTTPAPI {
     /// The writing half of ``runEventStream(environment:request:into:catchUp:render:)``.
     private static func writeEvents(
         of subscription: EventSubscription,
-        first: (commit: String, event: ByteBuffer)?,
-        render: (_ commit: String, _ hubEvent: ByteBuffer) -> ByteBuffer?,
+        first: (id: String, event: ByteBuffer)?,
+        render: (_ id: String, _ hubEvent: ByteBuffer) -> ByteBuffer?,
         into box: WriterBox
     ) async throws {
         try await box.writer.write(ServerSentEvent.connected)
         var lastSent: String?
         if let first {
             try await box.writer.write(first.event)
-            lastSent = first.commit
+            lastSent = first.id
         }
         for await message in subscription.stream {
             switch message {
-            case .event(let commit, let bytes):
-                if commit != lastSent {
-                    lastSent = commit
-                    if let rendered = render(commit, bytes) { try await box.writer.write(rendered) }
+            case .event(let id, let bytes):
+                if id != lastSent {
+                    lastSent = id
+                    if let rendered = render(id, bytes) { try await box.writer.write(rendered) }
                 }
             case .keepAlive:
                 try await box.writer.write(ServerSentEvent.keepAlive)
@@ -147,18 +147,44 @@ extension HTTPAPI {
     ///
     /// A known commit gets the change read from git; an unknown one gets every current flag id in `changed`. A change
     /// that is not effective (the environment did not change since `baseline`) sends nothing.
-    private func catchUp(environment: String, after baseline: String) async -> (commit: String, event: ByteBuffer)? {
+    ///
+    /// Overrides change what is served without a commit: when the client's id carries other overrides than are in
+    /// effect now (``StreamEventID``), it gets every current flag id in `changed`, as for an unknown commit.
+    private func catchUp(environment: String, after baseline: String) async -> (id: String, event: ByteBuffer)? {
         guard let state = store.current, let snapshot = state.snapshot.environments[environment] else { return nil }
-        let current = state.lastChange[environment] ?? state.commit
-        guard baseline != current, baseline != state.commit else { return nil }
+        let current = streamEventID(environment: environment, in: state)
+        let seen = StreamEventID(parsing: baseline)
+        guard !isCurrent(seen, environment: environment, in: state) else { return nil }
+        let id = current.description
         let event: ByteBuffer
-        if baseline.utf8.count <= 64, let changes = await changesSince(baseline, environment) {
+        if seen.mark == current.mark, seen.commit.utf8.count <= 64, let changes = await changesSince(seen.commit, environment) {
             guard changes.isEffective else { return nil }
-            event = ServerSentEvent.flagsChanged(environment: environment, commit: current, changes: changes)
+            event = ServerSentEvent.flagsChanged(environment: environment, commit: current.commit, id: id, changes: changes)
         } else {
-            event = ServerSentEvent.flagsChanged(environment: environment, commit: current, added: [], removed: [], changed: snapshot.sortedIDs)
+            event = ServerSentEvent.flagsChanged(
+                environment: environment,
+                commit: current.commit,
+                id: id,
+                added: [],
+                removed: [],
+                changed: snapshot.sortedIDs
+            )
         }
-        return (current, event)
+        return (id, event)
+    }
+
+    /// The id of the event that announced what `environment` serves now: its last change, marked with the overrides in
+    /// effect there.
+    func streamEventID(environment: String, in state: ServedState) -> StreamEventID {
+        let mark = overrides.flatMap { StreamEventID.marks(of: $0.overridesInEffect)[environment] }
+        return StreamEventID(commit: state.lastChange[environment] ?? state.commit, mark: mark)
+    }
+
+    /// Whether a client that saw `seen` has seen what `environment` serves now: the same overrides, and the last change
+    /// or the served commit.
+    func isCurrent(_ seen: StreamEventID, environment: String, in state: ServedState) -> Bool {
+        let current = streamEventID(environment: environment, in: state)
+        return seen.mark == current.mark && (seen.commit == current.commit || seen.commit == state.commit)
     }
 }
 

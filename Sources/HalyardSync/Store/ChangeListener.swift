@@ -14,13 +14,21 @@ public struct AppliedChange: Sendable {
     public let changes: ChangeSet
     /// When it was applied.
     public let appliedAt: Date
+    /// For each environment with overrides in effect after this change, their mark (``StreamEventID/marks(of:)``).
+    public let overrideMarks: [String: String]
 
     /// Creates the record of one applied commit.
-    public init(commit: String, previousCommit: String?, changes: ChangeSet, appliedAt: Date) {
+    public init(commit: String, previousCommit: String?, changes: ChangeSet, appliedAt: Date, overrideMarks: [String: String] = [:]) {
         self.commit = commit
         self.previousCommit = previousCommit
         self.changes = changes
         self.appliedAt = appliedAt
+        self.overrideMarks = overrideMarks
+    }
+
+    /// The id of the server-sent event that announces this change in `environment`.
+    public func eventID(environment: String) -> StreamEventID {
+        StreamEventID(commit: commit, mark: overrideMarks[environment])
     }
 }
 

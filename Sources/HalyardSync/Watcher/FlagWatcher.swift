@@ -284,7 +284,7 @@ public final class FlagWatcher: Service, Sendable {
         expirySignal.signal()
         recordOverrideGauges(overrides, in: snapshot)
         recordApplied(diff, snapshot: snapshot, at: appliedAt, overrides: ids)
-        publish(diff, appliedAt: appliedAt)
+        publish(diff, appliedAt: appliedAt, overrides: overrides)
     }
 
     /// The tip's snapshot, loaded incrementally from the served one's committed flags; nil when it cannot be applied.
@@ -378,9 +378,15 @@ public final class FlagWatcher: Service, Sendable {
     }
 
     /// Tells the listeners (the SSE hub) about an effective change; the outbox was already written by ``persist``.
-    private func publish(_ diff: AppliedDiff, appliedAt: Date) {
+    private func publish(_ diff: AppliedDiff, appliedAt: Date, overrides: [FlagOverride]) {
         guard diff.publishes, diff.changes.isEffective else { return }
-        let change = AppliedChange(commit: diff.commit, previousCommit: diff.previousCommit, changes: diff.changes, appliedAt: appliedAt)
+        let change = AppliedChange(
+            commit: diff.commit,
+            previousCommit: diff.previousCommit,
+            changes: diff.changes,
+            appliedAt: appliedAt,
+            overrideMarks: StreamEventID.marks(of: overrides)
+        )
         for listener in listeners {
             listener.flagsApplied(change)
         }
