@@ -14,71 +14,105 @@ import NIOCore
 /// list), read one, end one early, and get the patch of the flag file that makes one permanent.
 extension HTTPAPI {
     func addOverrideRoutes(to routes: inout RouteTable<BasicRequestContext>) {
-        routes.post("/v1/overrides") { request, _ in
-            try self.authorizeAdmin(request)
-            let watcher = try self.overrideWatcher()
-            let body = try await self.jsonObjectBody(request)
-            let parsed = try OverrideRequest(body)
-            let override = try await self.overrideCall {
-                try await watcher.createOverride(
-                    environment: parsed.environment,
-                    flag: parsed.flag,
-                    setting: parsed.setting,
-                    reason: parsed.reason,
-                    expiresIn: parsed.expiresIn
-                )
+        // Each route's work is a method of its own: a release build of the routes as closures that await the watcher's
+        // typed-throwing calls crashed the compiler (LLVM's coroutine splitting, Swift 6.3.1).
+        routes.post("/v1/overrides") { request, _ in try await self.createOverride(request) }
+        routes.get("/v1/overrides") { request, _ in try await self.listOverrides(request) }
+        routes.get("/v1/overrides/{id}") { request, context in try await self.showOverride(request, context) }
+        routes.delete("/v1/overrides/{id}") { request, context in try await self.endOverride(request, context) }
+        routes.get("/v1/overrides/{id}/patch") { request, context in try await self.overridePatch(request, context) }
+    }
+
+    /// `POST /v1/overrides`: 201 with the override and its `Location`.
+    private func createOverride(_ request: Request) async throws -> Response {
+        try authorizeAdmin(request)
+        let watcher = try overrideWatcher()
+        let body = try await jsonObjectBody(request)
+        let parsed = try OverrideRequest(body)
+        let override: FlagOverride
+        do {
+            override = try await watcher.createOverride(
+                environment: parsed.environment,
+                flag: parsed.flag,
+                setting: parsed.setting,
+                reason: parsed.reason,
+                expiresIn: parsed.expiresIn
+            )
+        } catch {
+            throw Self.apiError(error)
+        }
+        return json(status: .created, headers: [.location: "/v1/overrides/\(override.id)"]) { json in
+            json.flagOverride(override)
+        }
+    }
+
+    /// `GET /v1/overrides`: those in effect, or with `?all=true` the audit list.
+    private func listOverrides(_ request: Request) async throws -> Response {
+        try authorizeAdmin(request)
+        let watcher = try overrideWatcher()
+        let all: Bool
+        switch request.uri.queryParameters.get("all") {
+        case nil, "false": all = false
+        case "true": all = true
+        case let other?: throw APIError.badRequest("all must be true or false, not \"\(other)\"")
+        }
+        let overrides: [FlagOverride]
+        if all {
+            do {
+                overrides = try await watcher.allOverrides()
+            } catch {
+                throw Self.apiError(error)
             }
-            return self.json(status: .created, headers: [.location: "/v1/overrides/\(override.id)"]) { json in
+        } else {
+            overrides = watcher.overridesInEffect
+        }
+        return json { json in
+            json.objectStart()
+            json.key("overrides")
+            json.arrayStart()
+            for override in overrides {
                 json.flagOverride(override)
             }
+            json.arrayEnd()
+            json.objectEnd()
         }
-        routes.get("/v1/overrides") { request, _ in
-            try self.authorizeAdmin(request)
-            let watcher = try self.overrideWatcher()
-            let all: Bool
-            switch request.uri.queryParameters.get("all") {
-            case nil, "false": all = false
-            case "true": all = true
-            case let other?: throw APIError.badRequest("all must be true or false, not \"\(other)\"")
-            }
-            let overrides: [FlagOverride]
-            if all {
-                overrides = try await self.overrideCall { try await watcher.allOverrides() }
-            } else {
-                overrides = watcher.overridesInEffect
-            }
-            return self.json { json in
-                json.objectStart()
-                json.key("overrides")
-                json.arrayStart()
-                for override in overrides {
-                    json.flagOverride(override)
-                }
-                json.arrayEnd()
-                json.objectEnd()
-            }
+    }
+
+    /// `GET /v1/overrides/{id}`.
+    private func showOverride(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try authorizeAdmin(request)
+        let override = try await existingOverride(context)
+        return json { json in json.flagOverride(override) }
+    }
+
+    /// `DELETE /v1/overrides/{id}`: ends it early.
+    private func endOverride(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try authorizeAdmin(request)
+        let watcher = try overrideWatcher()
+        let id = context.parameters.get("id") ?? ""
+        let ended: FlagOverride
+        do {
+            ended = try await watcher.endOverride(id: id)
+        } catch {
+            throw Self.apiError(error)
         }
-        routes.get("/v1/overrides/{id}") { request, context in
-            try self.authorizeAdmin(request)
-            let override = try await self.existingOverride(context)
-            return self.json { json in json.flagOverride(override) }
+        return json { json in json.flagOverride(ended) }
+    }
+
+    /// `GET /v1/overrides/{id}/patch`: the unified diff that makes it permanent.
+    private func overridePatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        try authorizeAdmin(request)
+        let watcher = try overrideWatcher()
+        let override = try await existingOverride(context)
+        let patch: FlagFilePatch
+        do {
+            patch = try await watcher.patch(for: override)
+        } catch {
+            throw Self.apiError(error)
         }
-        routes.delete("/v1/overrides/{id}") { request, context in
-            try self.authorizeAdmin(request)
-            let watcher = try self.overrideWatcher()
-            let id = context.parameters.get("id") ?? ""
-            let ended = try await self.overrideCall { try await watcher.endOverride(id: id) }
-            return self.json { json in json.flagOverride(ended) }
-        }
-        routes.get("/v1/overrides/{id}/patch") { request, context in
-            try self.authorizeAdmin(request)
-            let watcher = try self.overrideWatcher()
-            let override = try await self.existingOverride(context)
-            let patch = try await self.overrideCall { try await watcher.patch(for: override) }
-            var buffer = ByteBuffer()
-            buffer.writeString(patch.unifiedDiff)
-            return Response(status: .ok, headers: [.contentType: "text/x-diff; charset=utf-8"], body: .init(byteBuffer: buffer))
-        }
+        var buffer = ByteBuffer()
+        buffer.writeString(patch.unifiedDiff)
+        return Response(status: .ok, headers: [.contentType: "text/x-diff; charset=utf-8"], body: .init(byteBuffer: buffer))
     }
 
     /// The watcher that keeps overrides, or 404 when this server has none (a bare API in tests).
@@ -92,24 +126,26 @@ extension HTTPAPI {
     private func existingOverride(_ context: BasicRequestContext) async throws -> FlagOverride {
         let watcher = try overrideWatcher()
         let id = context.parameters.get("id") ?? ""
-        guard let override = try await overrideCall({ try await watcher.override(id: id) }) else {
+        let override: FlagOverride?
+        do {
+            override = try await watcher.override(id: id)
+        } catch {
+            throw Self.apiError(error)
+        }
+        guard let override else {
             throw APIError.notFound("override \"\(id)\" not found")
         }
         return override
     }
 
-    /// Runs an override call, mapping ``OverrideError`` to its HTTP status.
-    private func overrideCall<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as OverrideError {
-            switch error.kind {
-            case .badRequest: throw APIError.badRequest(error.message)
-            case .notFound: throw APIError.notFound(error.message)
-            case .conflict: throw APIError.conflict(error.message)
-            case .notReady: throw APIError.notReady
-            case .store: throw APIError(.internalServerError, error.message)
-            }
+    /// The HTTP answer to an ``OverrideError``.
+    private static func apiError(_ error: OverrideError) -> APIError {
+        switch error.kind {
+        case .badRequest: APIError.badRequest(error.message)
+        case .notFound: APIError.notFound(error.message)
+        case .conflict: APIError.conflict(error.message)
+        case .notReady: APIError.notReady
+        case .store: APIError(.internalServerError, error.message)
         }
     }
 }
