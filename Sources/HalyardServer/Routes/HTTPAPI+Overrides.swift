@@ -14,8 +14,9 @@ import NIOCore
 /// list), read one, end one early, and get the patch of the flag file that makes one permanent.
 extension HTTPAPI {
     func addOverrideRoutes(to routes: inout RouteTable<BasicRequestContext>) {
-        // Each route's work is a method of its own: a release build of the routes as closures that await the watcher's
-        // typed-throwing calls crashed the compiler (LLVM's coroutine splitting, Swift 6.3.1).
+        // Each route's work is a method of its own, compiled without optimization (`@_optimize(none)`): the optimized
+        // build of these async functions crashed the compiler (Swift 6.3.1, signal 11 in LLVM's coroutine splitting,
+        // `emitSetAndGetSwiftErrorValueAround`). They are admin routes, called a few times a day.
         routes.post("/v1/overrides") { request, _ in try await self.createOverride(request) }
         routes.get("/v1/overrides") { request, _ in try await self.listOverrides(request) }
         routes.get("/v1/overrides/{id}") { request, context in try await self.showOverride(request, context) }
@@ -24,6 +25,7 @@ extension HTTPAPI {
     }
 
     /// `POST /v1/overrides`: 201 with the override and its `Location`.
+    @_optimize(none)
     private func createOverride(_ request: Request) async throws -> Response {
         try authorizeAdmin(request)
         let watcher = try overrideWatcher()
@@ -38,7 +40,7 @@ extension HTTPAPI {
                 reason: parsed.reason,
                 expiresIn: parsed.expiresIn
             )
-        } catch {
+        } catch let error as OverrideError {
             throw Self.apiError(error)
         }
         return json(status: .created, headers: [.location: "/v1/overrides/\(override.id)"]) { json in
@@ -47,6 +49,7 @@ extension HTTPAPI {
     }
 
     /// `GET /v1/overrides`: those in effect, or with `?all=true` the audit list.
+    @_optimize(none)
     private func listOverrides(_ request: Request) async throws -> Response {
         try authorizeAdmin(request)
         let watcher = try overrideWatcher()
@@ -60,7 +63,7 @@ extension HTTPAPI {
         if all {
             do {
                 overrides = try await watcher.allOverrides()
-            } catch {
+            } catch let error as OverrideError {
                 throw Self.apiError(error)
             }
         } else {
@@ -79,6 +82,7 @@ extension HTTPAPI {
     }
 
     /// `GET /v1/overrides/{id}`.
+    @_optimize(none)
     private func showOverride(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         try authorizeAdmin(request)
         let override = try await existingOverride(context)
@@ -86,6 +90,7 @@ extension HTTPAPI {
     }
 
     /// `DELETE /v1/overrides/{id}`: ends it early.
+    @_optimize(none)
     private func endOverride(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         try authorizeAdmin(request)
         let watcher = try overrideWatcher()
@@ -93,13 +98,14 @@ extension HTTPAPI {
         let ended: FlagOverride
         do {
             ended = try await watcher.endOverride(id: id)
-        } catch {
+        } catch let error as OverrideError {
             throw Self.apiError(error)
         }
         return json { json in json.flagOverride(ended) }
     }
 
     /// `GET /v1/overrides/{id}/patch`: the unified diff that makes it permanent.
+    @_optimize(none)
     private func overridePatch(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         try authorizeAdmin(request)
         let watcher = try overrideWatcher()
@@ -107,7 +113,7 @@ extension HTTPAPI {
         let patch: FlagFilePatch
         do {
             patch = try await watcher.patch(for: override)
-        } catch {
+        } catch let error as OverrideError {
             throw Self.apiError(error)
         }
         var buffer = ByteBuffer()
@@ -123,13 +129,14 @@ extension HTTPAPI {
         return overrides
     }
 
+    @_optimize(none)
     private func existingOverride(_ context: BasicRequestContext) async throws -> FlagOverride {
         let watcher = try overrideWatcher()
         let id = context.parameters.get("id") ?? ""
         let override: FlagOverride?
         do {
             override = try await watcher.override(id: id)
-        } catch {
+        } catch let error as OverrideError {
             throw Self.apiError(error)
         }
         guard let override else {

@@ -54,7 +54,7 @@ extension FlagWatcher {
         setting: FlagOverride.Setting,
         reason: String,
         expiresIn: OverrideDuration
-    ) async throws(OverrideError) -> FlagOverride {
+    ) async throws -> FlagOverride {
         let overrideStore = try requireStore()
         guard (1...500).contains(reason.count), !reason.allSatisfy(\.isWhitespace) else {
             throw OverrideError(.badRequest, "reason must be a non-empty string of at most 500 characters: say why the flag is overridden")
@@ -116,7 +116,7 @@ extension FlagWatcher {
     /// Ends an override early (`deleted`) and publishes the flag as committed again.
     ///
     /// - Throws: ``OverrideError``: 404 for an unknown id, 409 when it has already ended.
-    public func endOverride(id: String) async throws(OverrideError) -> FlagOverride {
+    public func endOverride(id: String) async throws -> FlagOverride {
         let overrideStore = try requireStore()
         guard let current = try await self.override(id: id) else {
             throw OverrideError(.notFound, "override \"\(id)\" not found")
@@ -136,7 +136,7 @@ extension FlagWatcher {
     }
 
     /// One override, ended or not; nil when no override has this id.
-    public func override(id: String) async throws(OverrideError) -> FlagOverride? {
+    public func override(id: String) async throws -> FlagOverride? {
         let overrideStore = try requireStore()
         do {
             return try await overrideStore.overrides(ids: [id]).first
@@ -146,7 +146,7 @@ extension FlagWatcher {
     }
 
     /// Every override, ended ones included, newest first (the audit list).
-    public func allOverrides(limit: Int = 1_000) async throws(OverrideError) -> [FlagOverride] {
+    public func allOverrides(limit: Int = 1_000) async throws -> [FlagOverride] {
         let overrideStore = try requireStore()
         do {
             return try await overrideStore.allOverrides(limit: limit)
@@ -158,7 +158,7 @@ extension FlagWatcher {
     /// The change to the flag file, at the served commit, that makes the override permanent.
     ///
     /// - Throws: ``OverrideError``: 404 when the override or its flag is unknown at the served commit.
-    public func patch(for override: FlagOverride) async throws(OverrideError) -> FlagFilePatch {
+    public func patch(for override: FlagOverride) async throws -> FlagFilePatch {
         guard let base = overrideState.withLock({ $0.base }) else {
             throw OverrideError(.notReady, "no flags loaded yet: the first commit has not been applied")
         }
