@@ -67,6 +67,40 @@ struct FlagHistoryTests {
         #expect(limited.map(\.subject) == ["remove staging b", "merge feature"])
     }
 
+    /// The whole history is read one environment at a time; it must list exactly what the commit-by-commit walk does,
+    /// in the same order: several environments in one commit (git's tree order: "a-b" before "a"), an environment
+    /// removed and added back, a file that is no flag, a merge, metadata-only edits.
+    @Test func testTheWholeHistoryReadByEnvironmentEqualsTheCommitByCommitWalk() throws {
+        let repo = try makeHistory()
+        defer { repo.remove() }
+        try repo.write("flags/a/x.json", FlagText.simple())
+        try repo.write("flags/a-b/x.json", FlagText.simple())
+        try repo.write("flags/production/c.json", FlagText.simple())
+        try repo.commit("three environments at once")
+        try repo.write("flags/a/x.json", FlagText.simple(active: false))
+        try repo.write("flags/a-b/x.json", FlagText.simple(name: "X"))
+        try repo.write("flags/README.md", "not a flag")
+        try repo.commit("switch a/x off, rename a-b/x")
+        try repo.delete("flags/a/x.json")
+        try repo.commit("remove environment a")
+        try repo.write("flags/a/x.json", FlagText.simple(customer: "Pixar"))
+        try repo.write("flags/a/nested/y.json", FlagText.simple())
+        try repo.commit("environment a again")
+        let repository = try repo.open()
+        let head = try repository.resolveCommit("HEAD")
+        for includeMetadata in [false, true] {
+            var byEnvironment = FlagHistory(repository: repository)
+            var byCommit = FlagHistory(repository: repository)
+            let whole = try byEnvironment.entries(from: head, selection: .all, includeMetadata: includeMetadata)
+            // A limit takes the commit-by-commit walk, which stops as soon as it has enough.
+            let walked = try byCommit.entries(from: head, selection: .all, includeMetadata: includeMetadata, limit: .max)
+            #expect(whole == walked)
+        }
+        var history = FlagHistory(repository: repository)
+        let entries = try history.entries(from: head, selection: .all)
+        #expect(entries.prefix(4).map { "\($0.environment)/\($0.flag) \($0.change)" } == ["a/x added", "a/x removed", "a/x changed", "a-b/x added"])
+    }
+
     @Test func testAFlagThatNeverExistedIsAnError() throws {
         let repo = try makeHistory()
         defer { repo.remove() }

@@ -38,6 +38,23 @@ extension Repository {
         }
     }
 
+    /// The id of the directory at `path` (already normalized; "" for the root) in commit `commit`; nil when absent or
+    /// not a directory. Only the directories above it are parsed, never the directory itself.
+    func directoryID(atPath path: String, inCommit commit: ObjectID, _ operation: @autoclosure () -> String) throws(GitError) -> ObjectID? {
+        try withTree(ofCommit: commit, operation()) { (tree) throws(GitError) -> ObjectID? in
+            if path.isEmpty {
+                return ObjectID(git_tree_id(tree))
+            }
+            var entry: OpaquePointer?
+            let result = git_tree_entry_bypath(&entry, tree, path)
+            if result == GIT_ENOTFOUND.rawValue { return nil }
+            try check(result, operation())
+            defer { git_tree_entry_free(entry) }
+            guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return nil }
+            return ObjectID(git_tree_entry_id(entry))
+        }
+    }
+
     /// The id of the entry called `name` directly inside the tree `tree`; nil when absent, or when `tree` is not a tree.
     ///
     /// It scans the raw tree object instead of parsing it into libgit2's entry table, which makes a lookup in a

@@ -36,6 +36,9 @@ public struct FlagHistory {
         includeMetadata: Bool = false,
         limit: Int? = nil
     ) throws -> [HistoryEntry] {
+        if case .all = selection, limit == nil {
+            return try self.everyEntry(from: tip, includeMetadata: includeMetadata)
+        }
         var result: [HistoryEntry] = []
         var walk = Walk()
         var commits = try repository.firstParentHistory(from: tip).makeIterator()
@@ -44,6 +47,61 @@ public struct FlagHistory {
             result += self.entries(for: changes, in: commit, includeMetadata: includeMetadata, limit: limit.map { $0 - result.count })
         }
         if !walk.sawPath, let error = self.neverExisted(selection) { throw error }
+        return result
+    }
+
+    /// The whole audit trail of every flag, newest first, read one environment at a time.
+    ///
+    /// The commits are walked once for the environment directories' ids (small trees), then each environment's
+    /// changed directories are compared in history order. Reading one environment's directory trees one after the
+    /// other lets libgit2 rebuild each from the previous one's delta base, still in its cache; interleaving the
+    /// environments, as a commit-by-commit diff does, evicts those bases and rebuilds every tree from far back.
+    private mutating func everyEntry(from tip: ObjectID, includeMetadata: Bool) throws -> [HistoryEntry] {
+        let commits = try repository.firstParentHistory(from: tip).commits()
+        // Each commit's environment directories, and its parent's when the parent is not the next commit walked.
+        var directories: [[String: ObjectID]] = []
+        directories.reserveCapacity(commits.count)
+        for commit in commits {
+            directories.append(try self.environmentDirectories(in: commit.id))
+        }
+        var parentDirectories: [[String: ObjectID]] = []
+        parentDirectories.reserveCapacity(commits.count)
+        for (index, commit) in commits.enumerated() {
+            if let parent = commit.parents.first {
+                let next = index + 1 < commits.count && commits[index + 1].id == parent ? directories[index + 1] : nil
+                parentDirectories.append(try next ?? self.environmentDirectories(in: parent))
+            } else {
+                parentDirectories.append([:])
+            }
+        }
+        var names = Set<String>()
+        for directory in directories { names.formUnion(directory.keys) }
+        // Git's tree order (a directory's name compared as if it ended in "/"), the order of a diff under the flags
+        // directory.
+        let ordered = names.sorted { Array(($0 + "/").utf8).lexicographicallyPrecedes(Array(($1 + "/").utf8)) }
+        var changes = [[FileChange]](repeating: [], count: commits.count)
+        for environment in ordered {
+            let path = flagsDirectory + "/" + environment
+            for index in commits.indices {
+                let new = directories[index][environment]
+                let old = parentDirectories[index][environment]
+                if new == old { continue }
+                for change in try repository.diff(fromTree: old, toTree: new, at: path) {
+                    if let file = self.fileChange(change) { changes[index].append(file) }
+                }
+            }
+        }
+        var result: [HistoryEntry] = []
+        for (index, commit) in commits.enumerated() where !changes[index].isEmpty {
+            result += self.entries(for: changes[index], in: commit, includeMetadata: includeMetadata, limit: nil)
+        }
+        return result
+    }
+
+    /// The directories directly inside the flags directory in `commit`, by name.
+    private func environmentDirectories(in commit: ObjectID) throws -> [String: ObjectID] {
+        var result: [String: ObjectID] = [:]
+        for (name, id) in try repository.subdirectories(atPath: flagsDirectory, inCommit: commit) { result[name] = id }
         return result
     }
 
@@ -164,11 +222,14 @@ public struct FlagHistory {
 
     /// The flag files under `prefix` that differ between `commit` and `parent`.
     private func diffed(parent: ObjectID?, commit: ObjectID, under prefix: String) throws -> [FileChange] {
-        try repository.diff(from: parent, to: commit, under: prefix).compactMap { change in
-            let relative = String(change.path.dropFirst(flagsDirectory.count + 1))
-            guard case .flag(let environment, let id) = FlagPath.classify(relative) else { return nil }
-            return FileChange(environment: environment, id: id, old: change.oldID, new: change.newID)
-        }
+        try repository.diff(from: parent, to: commit, under: prefix).compactMap { self.fileChange($0) }
+    }
+
+    /// The flag file a tree change is about; nil for any other file.
+    private func fileChange(_ change: TreeChange) -> FileChange? {
+        let relative = String(change.path.dropFirst(flagsDirectory.count + 1))
+        guard case .flag(let environment, let id) = FlagPath.classify(relative) else { return nil }
+        return FileChange(environment: environment, id: id, old: change.oldID, new: change.newID)
     }
 
     /// Compares two versions of a flag file semantically. Nil when they mean the same.
