@@ -6,11 +6,13 @@
 
 /// Polls `condition` every `interval` until it holds, and throws ``WaitTimeout`` once `timeout` has passed.
 ///
+/// `what` is read only when the wait times out, so a message that includes a log shows the log at that moment.
+///
 /// An error thrown by `condition` ends the wait, unless `retrying` says it only means "not yet" (a server that does
 /// not listen yet). The default timeout is generous: it is only reached when the test fails, and a loaded 2-core
 /// machine can take many seconds to open a repository and apply its first commit.
 public func eventually(
-    _ what: String,
+    _ what: @autoclosure () -> String,
     timeout: Duration = .seconds(20),
     interval: Duration = .milliseconds(20),
     retrying: ((any Error) -> Bool)? = nil,
@@ -23,7 +25,7 @@ public func eventually(
         } catch {
             guard retrying?(error) == true else { throw error }
         }
-        guard ContinuousClock.now < deadline else { throw WaitTimeout(what: what, timeout: timeout) }
+        guard ContinuousClock.now < deadline else { throw WaitTimeout(what: what(), timeout: timeout) }
         try await Task.sleep(for: interval)
     }
 }

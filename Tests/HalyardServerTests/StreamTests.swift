@@ -215,7 +215,7 @@ struct StreamTests {
             for upToDate in [second, third] {
                 let current = EventStreamReader(port: port, path: path, headers: [("Last-Event-ID", upToDate)])
                 defer { current.close() }
-                try await eventually("two keep-alives arrive") { current.blocks.filter { $0 == ": keep-alive" }.count >= 2 }
+                try await self.waitForKeepAlives(2, on: current)
                 #expect(current.events.isEmpty)
             }
 
@@ -287,5 +287,10 @@ struct StreamTests {
             changes: ChangeSet(environments: [environment: EnvironmentChangeSet(changed: ["flag"])]),
             appliedAt: Date()
         )
+    }
+
+    /// Waits until `reader` has received `count` keep-alive comments.
+    private func waitForKeepAlives(_ count: Int, on reader: EventStreamReader) async throws {
+        try await eventually("\(count) keep-alives arrive") { reader.blocks.filter { $0 == ": keep-alive" }.count >= count }
     }
 }
