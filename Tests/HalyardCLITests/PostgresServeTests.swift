@@ -47,6 +47,47 @@ struct PostgresServeTests {
         }
     }
 
+    /// Nothing was published yet, and the replica serves a second commit before it can publish: the first publication
+    /// must carry the change from the commit it served first, or subscribers that fetched that commit are never told.
+    @Test func testAChangeServedBeforeTheFirstPublicationIsStillDelivered() async throws {
+        try await PostgresTestServer.withDatabase { database in
+            try await WebhookReceiver.with(status: 204) { receiver in
+                let fixture = try ServeFixture()
+                defer { fixture.remove() }
+                try fixture.workspace.write("flags/production/new-checkout.json", WebhookDurabilityTests.checkoutOn)
+                let first = try fixture.workspace.commit("Add new-checkout")
+                let url = database.url + "?sslmode=disable"
+                try self.writeConfig(fixture, stateURL: url, subscribing: receiver.url)
+
+                // Another holder of the publisher lock keeps the replica from publishing, as a publisher that is slow
+                // or a replica that takes the lock over late would.
+                var logger = Logger(label: "postgres-serve-tests")
+                logger.logLevel = .critical
+                let holder = try await PostgresStateStore.open(location: try PostgresLocation(url: url), password: nil, logger: logger)
+                var closed = false
+                defer { if !closed { holder.close() } }
+                #expect(try await holder.acquirePublisherLock())
+
+                let serve = try await fixture.serve(run: 1)
+                defer { serve.kill() }
+                try await serve.waitUntilApplied(first)
+                try fixture.workspace.write("flags/production/new-checkout.json", WebhookDurabilityTests.checkoutOff)
+                let change = try fixture.workspace.commit("Switch new-checkout off")
+                try await serve.waitUntilApplied(change)
+                #expect(receiver.calls.isEmpty)
+
+                holder.close()
+                closed = true
+                try await eventually("the receiver is called for \(change)\n\(serve.log)", timeout: .seconds(20)) {
+                    receiver.calls.contains { $0.succeeded }
+                }
+                let data = try #require(receiver.calls.first { $0.succeeded }?.json?["data"] as? [String: Any])
+                #expect(data["commit"] as? String == change)
+                #expect(data["previousCommit"] as? String == first)
+            }
+        }
+    }
+
     @Test func testStateURLWithAPasswordIsRefusedWithAHint() throws {
         let fixture = try ServeFixture()
         defer { fixture.remove() }

@@ -38,6 +38,10 @@ final class PublicationLoop: Sendable {
         var publishedOverrides: [String] = []
         var pending = false
         var publisher = false
+        /// The first commit this replica served, kept until it sees something published: when nothing ever was, the
+        /// first publication carries the change from it (clients fetched it), not "no change".
+        var firstServed: Candidate?
+        var sawPublication = false
     }
 
     private enum Outcome {
@@ -83,6 +87,7 @@ final class PublicationLoop: Sendable {
         let changed = self.state.withLock { state -> Bool in
             let changed = state.candidate?.commit != candidate.commit || state.candidate?.overrides != candidate.overrides || state.pending
             state.candidate = candidate
+            if state.firstServed == nil, !state.sawPublication { state.firstServed = candidate }
             if state.publisher, state.publishedCommit != candidate.commit || state.publishedOverrides != candidate.overrides {
                 state.pending = true
             }
@@ -132,6 +137,7 @@ final class PublicationLoop: Sendable {
                 $0.publisher = false
                 $0.validated = nil
             }
+            self.logger.debug("cannot take or check the publisher lock", metadata: ["error": "\(error)"])
             return .failed
         }
         let candidate = self.state.withLock { state -> Candidate? in
@@ -143,7 +149,10 @@ final class PublicationLoop: Sendable {
             state.publisher = isPublisher
             return state.candidate
         }
-        guard isPublisher, let candidate else { return .idle }
+        guard isPublisher, let candidate else {
+            self.logger.trace("not publishing", metadata: ["publisher": "\(isPublisher)", "candidate": "\(candidate?.commit ?? "none")"])
+            return .idle
+        }
         do {
             return try await self.publish(candidate)
         } catch {
@@ -162,6 +171,10 @@ final class PublicationLoop: Sendable {
         let verdict = self.state.withLock { state -> Outcome? in
             state.publishedCommit = published?.commit
             state.publishedOverrides = published?.overrides ?? []
+            if published != nil {
+                state.sawPublication = true
+                state.firstServed = nil
+            }
             if candidate.matches(published) {
                 state.validated = (candidate.commit, candidate.fetchedAt)
                 state.pending = false
@@ -178,7 +191,13 @@ final class PublicationLoop: Sendable {
             }
             return candidate.fetchedAt < validated.seenAt ? .needsFetch : nil
         }
-        if let verdict { return verdict }
+        if let verdict {
+            self.logger.debug(
+                "not publishing the served commit yet",
+                metadata: ["commit": "\(candidate.commit)", "published": "\(published?.commit ?? "none")", "verdict": "\(verdict)"]
+            )
+            return verdict
+        }
         let change = await self.change(from: published, to: candidate)
         let result = try await self.store.publish(
             AppliedState(commit: candidate.commit, appliedAt: now, lastChange: change.lastChange, overrides: candidate.overrides),
@@ -189,6 +208,8 @@ final class PublicationLoop: Sendable {
         switch result {
         case .published(let enqueued):
             self.state.withLock { state in
+                state.sawPublication = true
+                state.firstServed = nil
                 state.validated = (candidate.commit, candidate.fetchedAt)
                 state.lastPublished = candidate.snapshot
                 state.lastPublishedOverrides = candidate.overrides
@@ -211,12 +232,24 @@ final class PublicationLoop: Sendable {
         return .again
     }
 
-    /// The messages and each environment's last change from the published commit to the candidate: nothing but the
-    /// last changes for the first commit ever published; every flag when git no longer has the published commit.
+    /// The messages and each environment's last change from the published commit to the candidate; every flag when
+    /// git no longer has the published commit.
+    ///
+    /// For the first commit ever published: the change from the first commit this replica served, when that was
+    /// another one (it served it before it could publish it, and clients fetched it); otherwise no messages.
     private func change(from published: AppliedState?, to candidate: Candidate) async -> (outbox: [EnvironmentChange], lastChange: [String: String]) {
         guard let published else {
-            let lastChange = Dictionary(uniqueKeysWithValues: candidate.snapshot.environments.keys.map { ($0, candidate.commit) })
-            return ([], lastChange)
+            let first = self.state.withLock { $0.firstServed }
+            guard let first, first.commit != candidate.commit || first.overrides != candidate.overrides else {
+                let lastChange = Dictionary(uniqueKeysWithValues: candidate.snapshot.environments.keys.map { ($0, candidate.commit) })
+                return ([], lastChange)
+            }
+            let changes = ChangeSet.between(first.snapshot, candidate.snapshot)
+            let base = Dictionary(uniqueKeysWithValues: first.snapshot.environments.keys.map { ($0, first.commit) })
+            return (
+                changes.environmentChanges(commit: candidate.commit, previousCommit: first.commit),
+                Self.lastChange(base, changes, candidate)
+            )
         }
         var previous = self.state.withLock { state in
             state.lastPublishedOverrides == published.overrides ? state.lastPublished : nil
@@ -239,7 +272,15 @@ final class PublicationLoop: Sendable {
             )
             changes = ChangeSet.everyFlagChanged(in: candidate.snapshot)
         }
-        var lastChange = published.lastChange
+        return (
+            changes.environmentChanges(commit: candidate.commit, previousCommit: published.commit),
+            Self.lastChange(published.lastChange, changes, candidate)
+        )
+    }
+
+    /// Each environment's last change once `candidate` is published over a commit whose last changes were `base`.
+    private static func lastChange(_ base: [String: String], _ changes: ChangeSet, _ candidate: Candidate) -> [String: String] {
+        var lastChange = base
         for name in candidate.snapshot.environments.keys
         where lastChange[name] == nil || changes.environments[name]?.isEffective == true {
             lastChange[name] = candidate.commit
@@ -247,6 +288,6 @@ final class PublicationLoop: Sendable {
         for name in lastChange.keys where candidate.snapshot.environments[name] == nil {
             lastChange[name] = nil
         }
-        return (changes.environmentChanges(commit: candidate.commit, previousCommit: published.commit), lastChange)
+        return lastChange
     }
 }
