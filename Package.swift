@@ -206,6 +206,7 @@ let package = Package(
                 "HalyardNotify",
                 "HalyardTesting",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HalyardGit
 import HalyardRules
@@ -158,5 +159,76 @@ struct SnapshotLoaderTests {
         let oneByOneError = try #require(throws: SnapshotError.self) { try loader.loadWorkingTree(at: repo.path) }
         #expect(parallelError.diagnostics.count >= 5)
         #expect(parallelError.diagnostics == oneByOneError.diagnostics)
+    }
+
+    /// The same file in several environments is decoded once in a load from git; what is loaded (paths, flags,
+    /// digests) and what is reported (each file's own errors) is exactly what decoding each file gives.
+    @Test func testIdenticalFilesInSeveralEnvironmentsLoadAsIfReadOneByOne() throws {
+        let repo = try TestRepository()
+        defer { repo.remove() }
+        for environment in ["development", "production", "staging"] {
+            for index in 0..<300 {
+                try repo.write("flags/\(environment)/f\(index).json", FlagText.simple(active: index % 2 == 0, customer: "c\(index)"))
+            }
+            // The same bytes under another flag id: another flag.
+            try repo.write("flags/\(environment)/copy-of-f1.json", FlagText.simple(active: false, customer: "c1"))
+        }
+        try repo.write("flags/staging/f7.json", FlagText.simple(customer: "staging only"))
+        let good = try repo.commit("the same flags everywhere")
+        let repository = try repo.open()
+        let shared = try loader.load(commit: good, from: repository)
+        let oneByOne = try loader.loadWorkingTree(at: repo.path)
+        #expect(shared.flagCount == 3 * 301)
+        for name in oneByOne.environmentNames {
+            #expect(shared.environments[name]?.digest == oneByOne.environments[name]?.digest, "environment \(name)")
+            #expect(shared.environments[name]?.flags["f3"]?.file == "flags/\(name)/f3.json")
+            #expect(shared.environments[name]?.flags["copy-of-f1"]?.flag.id == "copy-of-f1")
+        }
+        #expect(shared.environments["staging"]?.flags["f7"]?.fingerprint != shared.environments["production"]?.flags["f7"]?.fingerprint)
+        #expect(shared.environments["staging"]?.flags["f8"]?.fingerprint == shared.environments["production"]?.flags["f8"]?.fingerprint)
+
+        // The same invalid file in every environment: an error for each file, naming it.
+        for environment in ["development", "production", "staging"] {
+            try repo.write("flags/\(environment)/f5.json", "{\"active\": \"yes\", \"rules\": []}")
+        }
+        let bad = try repo.commit("the same mistake everywhere")
+        let sharedError = try #require(throws: SnapshotError.self) { try loader.load(commit: bad, from: repository) }
+        let oneByOneError = try #require(throws: SnapshotError.self) { try loader.loadWorkingTree(at: repo.path) }
+        #expect(sharedError.diagnostics == oneByOneError.diagnostics)
+        #expect(Set(sharedError.errors.map(\.file)) == ["flags/development/f5.json", "flags/production/f5.json", "flags/staging/f5.json"])
+    }
+
+    /// The fingerprints are, by definition, the hashes of the canonical text of the whole normalised flag and of the
+    /// object of its targeting members; the environment digest sums each flag's SHA-256 blocks of (id, fingerprint).
+    /// Computing them faster must not change a single bit: ETags and change detection across restarts depend on them.
+    @Test func testFingerprintsAndDigestContributionsFollowTheirDefinitions() throws {
+        let texts = [
+            FlagText.simple(),
+            FlagText.simple(active: false, baseState: true, customer: "Ünïcode/ß", name: "Alpha"),
+            ##"{"active": true, "defaultVariant": "blue", "variants": {"blue": {"hex": "#00f"}, "red": {"hex": "#f00", "w": 1.5e3}}, "rules": [{"when": [{"type": "filter", "attribute": "plan", "operator": "==", "comparator": "pro"}], "serve": "red"}], "metadata": {"owner": "web", "n": [1, 2]}}"##,
+        ]
+        for (index, text) in texts.enumerated() {
+            let decoded = FlagDecoder.decode(Array(text.utf8), id: "f\(index)", file: "flags/production/f\(index).json")
+            let flag = try #require(decoded.flag, "\(decoded.diagnostics)")
+            let loaded = LoadedFlag(flag: flag, file: "flags/production/f\(index).json", blobID: nil)
+            let normalized = flag.normalizedJSON
+            #expect(loaded.fingerprint == Fingerprint.of(normalized.jsonText))
+            var targeting: [String: JSONValue] = [:]
+            if case .object(let fields) = normalized {
+                for key in ["active", "baseState", "variants", "defaultVariant", "rules"] { targeting[key] = fields[key] }
+            }
+            #expect(loaded.targetingFingerprint == Fingerprint.of(JSONValue.object(targeting).jsonText))
+
+            var sum = DigestSum.zero
+            sum.add(loaded.digestContribution)
+            var expected: [UInt8] = []
+            let pair = Array(flag.id.utf8) + [0] + Array(loaded.fingerprint.utf8)
+            for block in 0..<8 {
+                var hasher = SHA256()
+                hasher.update(data: [UInt8(block)] + pair)
+                expected += Array(hasher.finalize())
+            }
+            #expect(sum.hex == SHA256.hash(data: expected).map { String(format: "%02x", $0) }.joined())
+        }
     }
 }

@@ -17,21 +17,28 @@ struct DigestSum: Sendable, Equatable {
 
     /// The contribution of one flag.
     init(id: String, fingerprint: String) {
-        let pair = Array(id.utf8) + [0] + Array(fingerprint.utf8)
-        var limbs: [UInt64] = []
-        limbs.reserveCapacity(Self.limbCount)
-        for block in 0..<Self.blocks {
-            var hasher = SHA256()
-            hasher.update(data: [UInt8(block)])
-            hasher.update(data: pair)
-            let bytes = Array(hasher.finalize())
-            for limb in 0..<4 {
-                var value: UInt64 = 0
-                for byte in bytes[(limb * 8)..<(limb * 8 + 8)] { value = value << 8 | UInt64(byte) }
-                limbs.append(value)
+        var pair: [UInt8] = []
+        pair.reserveCapacity(id.utf8.count + 1 + fingerprint.utf8.count)
+        pair.append(contentsOf: id.utf8)
+        pair.append(0)
+        pair.append(contentsOf: fingerprint.utf8)
+        self.limbs = [UInt64](unsafeUninitializedCapacity: Self.limbCount) { limbs, initialized in
+            pair.withUnsafeBytes { pairBytes in
+                for block in 0..<Self.blocks {
+                    var hasher = SHA256()
+                    withUnsafeBytes(of: UInt8(block)) { hasher.update(bufferPointer: $0) }
+                    hasher.update(bufferPointer: pairBytes)
+                    hasher.finalize().withUnsafeBytes { bytes in
+                        for limb in 0..<4 {
+                            var value: UInt64 = 0
+                            for index in (limb * 8)..<(limb * 8 + 8) { value = value << 8 | UInt64(bytes[index]) }
+                            limbs[block * 4 + limb] = value
+                        }
+                    }
+                }
             }
+            initialized = Self.limbCount
         }
-        self.limbs = limbs
     }
 
     mutating func add(_ other: DigestSum) {

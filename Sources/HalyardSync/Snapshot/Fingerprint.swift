@@ -16,6 +16,23 @@ public struct Fingerprint: Sendable {
         withUnsafeBytes(of: UInt8(0)) { hasher.update(bufferPointer: $0) }
     }
 
+    /// Adds raw bytes, without a terminator: a string written in pieces, ended with ``terminatedDigest``.
+    mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+    }
+
+    /// Adds an ASCII piece of a string written in pieces.
+    mutating func append(_ piece: StaticString) {
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(start: piece.utf8Start, count: piece.utf8CodeUnitCount))
+    }
+
+    /// The digest of the pieces appended as one string: ``combine(_:)`` of their concatenation, as 32 bytes.
+    var terminatedDigest: Digest256 {
+        var copy = self
+        withUnsafeBytes(of: UInt8(0)) { copy.hasher.update(bufferPointer: $0) }
+        return copy.digest
+    }
+
     /// The hash as 64 lower-case hex digits.
     public var hex: String { digest.hex }
 

@@ -26,17 +26,60 @@ public struct LoadedFlag: Sendable {
     /// is built or a flag replaced, rather than kept (it is 256 bytes).
     var digestContribution: DigestSum { DigestSum(id: flag.id, fingerprint: fingerprint) }
 
+    /// The same flag read from another file with the same bytes and flag id: the flag and its fingerprints are shared,
+    /// not decoded again, and the copy holds no storage of its own but its path.
+    func sharing(file: String, blobID: String?) -> LoadedFlag {
+        LoadedFlag(flag: flag, file: file, blobID: blobID, targetingDigest: targetingDigest, fingerprintDigest: fingerprintDigest)
+    }
+
+    private init(flag: Flag, file: String, blobID: String?, targetingDigest: Digest256, fingerprintDigest: Digest256) {
+        self.flag = flag
+        self.file = file
+        self.blobID = blobID
+        self.targetingDigest = targetingDigest
+        self.fingerprintDigest = fingerprintDigest
+    }
+
     /// Wraps a validated flag and computes its fingerprints once.
     public init(flag: Flag, file: String, blobID: String?) {
         self.flag = flag
         self.file = file
         self.blobID = blobID
-        let normalized = flag.normalizedJSON
-        self.fingerprintDigest = Fingerprint.digest(of: normalized.jsonText)
-        var targeting: [String: JSONValue] = [:]
-        if case .object(let fields) = normalized {
-            for key in ["active", "baseState", "variants", "defaultVariant", "rules"] { targeting[key] = fields[key] }
+        (self.fingerprintDigest, self.targetingDigest) = Self.digests(of: flag.normalizedJSON)
+    }
+
+    /// The members of the normalised flag that decide how it evaluates.
+    private static let targetingKeys: Set<String> = ["active", "baseState", "variants", "defaultVariant", "rules"]
+
+    /// The fingerprint and the targeting fingerprint of a normalised flag: the hashes (``Fingerprint``) of the canonical
+    /// text of the whole object and of the object of its targeting members. Each member is written once and hashed
+    /// into both, instead of writing the rules twice.
+    private static func digests(of normalized: JSONValue) -> (whole: Digest256, targeting: Digest256) {
+        guard case .object(let fields) = normalized else {
+            return (Fingerprint.digest(of: normalized.jsonText), Fingerprint.digest(of: JSONValue.object([:]).jsonText))
         }
-        self.targetingDigest = Fingerprint.digest(of: JSONValue.object(targeting).jsonText)
+        var whole = Fingerprint()
+        var targeting = Fingerprint()
+        whole.append("{")
+        targeting.append("{")
+        var member: [UInt8] = []
+        member.reserveCapacity(1024)
+        var firstTargeting = true
+        for (offset, key) in fields.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+            member.removeAll(keepingCapacity: true)
+            JSONWriter.appendQuoted(key, to: &member)
+            member.append(UInt8(ascii: ":"))
+            JSONWriter.appendCanonical(fields[key]!, to: &member)
+            if offset > 0 { whole.append(",") }
+            whole.append(member)
+            if targetingKeys.contains(key) {
+                if !firstTargeting { targeting.append(",") }
+                targeting.append(member)
+                firstTargeting = false
+            }
+        }
+        whole.append("}")
+        targeting.append("}")
+        return (whole.terminatedDigest, targeting.terminatedDigest)
     }
 }

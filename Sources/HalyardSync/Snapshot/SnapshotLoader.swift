@@ -56,34 +56,53 @@ public struct SnapshotLoader: Sendable {
                 places.append((place, entry.id))
             }
         }
+        // A file with the same bytes and flag id as one before it (the same flag in several environments) is decoded
+        // once: it shares the first one's flag and fingerprints when that one is valid and drew no finding.
+        var firstOfKind: [SharedDecodeKey: Int] = [:]
+        var unique: [Int] = []
+        var sameAs = [Int](repeating: -1, count: places.count)
+        for (index, place) in places.enumerated() {
+            let key = SharedDecodeKey(blob: place.id, flagID: place.place.id)
+            if let first = firstOfKind[key] {
+                sameAs[index] = first
+            } else {
+                firstOfKind[key] = index
+                unique.append(index)
+            }
+        }
         let limits = self.limits
         let gitDirectory = repository.path
-        func read(_ range: Range<Int>, from repository: Repository) -> [Builder.FileOutcome] {
-            range.map { index in
-                let (place, id) = places[index]
-                return Builder.read(
-                    place,
-                    limits: limits,
-                    size: { () throws(SnapshotError) in try Self.blobSize(id, repository) },
-                    bytes: { () throws(SnapshotError) in try Self.blob(id, repository) }
-                )
-            }
+        func read(_ index: Int, from repository: Repository) -> Builder.FileOutcome {
+            let (place, id) = places[index]
+            return Builder.read(
+                place,
+                limits: limits,
+                size: { () throws(SnapshotError) in try Self.blobSize(id, repository) },
+                bytes: { () throws(SnapshotError) in try Self.blob(id, repository) }
+            )
         }
         let chunks: [(range: Range<Int>, value: [Builder.FileOutcome]?)]
-        if ParallelChunks.chunkCount(places.count) == 1 {
-            chunks = [(places.indices, read(places.indices, from: repository))]
+        if ParallelChunks.chunkCount(unique.count) == 1 {
+            chunks = [(unique.indices, unique.map { read($0, from: repository) })]
         } else {
-            chunks = ParallelChunks.map(places.count) { range -> [Builder.FileOutcome]? in
+            chunks = ParallelChunks.map(unique.count) { range -> [Builder.FileOutcome]? in
                 guard let handle = try? Repository.open(at: gitDirectory) else { return nil }
-                return read(range, from: handle)
+                return range.map { read(unique[$0], from: handle) }
             }
         }
+        var outcomes = [Builder.FileOutcome?](repeating: nil, count: places.count)
         for chunk in chunks {
             // A chunk whose handle did not open is read here, with the caller's handle.
-            let outcomes = chunk.value ?? read(chunk.range, from: repository)
-            for (index, outcome) in zip(chunk.range, outcomes) {
-                builder.accept(places[index].place, outcome)
+            let read = chunk.value ?? chunk.range.map { read(unique[$0], from: repository) }
+            for (position, outcome) in zip(chunk.range, read) { outcomes[unique[position]] = outcome }
+        }
+        for index in places.indices {
+            let place = places[index].place
+            var outcome = outcomes[index]
+            if outcome == nil, case .decoded(let shared?, let findings)? = outcomes[sameAs[index]], findings.isEmpty {
+                outcome = .decoded(shared.sharing(file: place.path, blobID: place.blobID), diagnostics: [])
             }
+            builder.accept(place, outcome ?? read(index, from: repository))
         }
         return try builder.finish(commit: commit.hex, environments: [:])
     }
@@ -197,6 +216,12 @@ public struct SnapshotLoader: Sendable {
             )
         }
     }
+}
+
+/// What makes two flag files decode to the same flag: the same bytes under the same flag id.
+private struct SharedDecodeKey: Hashable {
+    var blob: ObjectID
+    var flagID: String
 }
 
 /// The kinds of directory entry the layout rules care about.
