@@ -163,7 +163,13 @@ public final class FlagWatcher: Service, Sendable {
         do {
             persisted = try await database.appliedState()
         } catch {
-            logger.error("cannot read the persisted state", metadata: ["error": "\(error)"])
+            if publication != nil {
+                // A shared store that cannot be reached yet (DESIGN §10): serving from git is the expected behaviour,
+                // and the store says why in its own warning and in /v1/status.
+                logger.warning("the shared state cannot be read yet; serving from git", metadata: ["error": "\(error)"])
+            } else {
+                logger.error("cannot read the persisted state", metadata: ["error": "\(error)"])
+            }
             return
         }
         guard let persisted else {
