@@ -108,6 +108,7 @@ actor GitWorker {
         if let previous {
             return try loader.load(commit: commit, from: repository, after: previous)
         }
+        defer { FreedMemory.release() }
         return try loader.load(commit: commit, from: repository)
     }
 
