@@ -69,22 +69,11 @@ extension Repository {
     ///
     /// The caller owns the returned handle and frees it with `git_tree_free`.
     func subtree(ofCommit id: ObjectID, at prefix: String, _ operation: @autoclosure () -> String) throws(GitError) -> OpaquePointer? {
-        try withTree(ofCommit: id, operation()) { (root) throws(GitError) -> OpaquePointer? in
-            if prefix.isEmpty {
-                var copy: OpaquePointer?
-                try check(git_object_dup(&copy, root), operation())
-                return copy
-            }
-            var entry: OpaquePointer?
-            let result = git_tree_entry_bypath(&entry, root, prefix)
-            if result == GIT_ENOTFOUND.rawValue { return nil }
-            try check(result, operation())
-            defer { git_tree_entry_free(entry) }
-            guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return nil }
-            var tree: OpaquePointer?
-            try check(git_tree_lookup(&tree, pointer, git_tree_entry_id(entry)), operation())
-            return tree
-        }
+        guard let directory = try directoryID(atPath: prefix, inCommit: id, operation()) else { return nil }
+        var tree: OpaquePointer?
+        var oid = directory.oid
+        try check(git_tree_lookup(&tree, pointer, &oid), operation())
+        return tree
     }
 
     /// A ``Commit`` value from a libgit2 commit handle.
