@@ -500,8 +500,11 @@ struct TypedFlagHTTPTests {
                 try await fixture.waitUntilServing(commit)
                 guard change.effective else { continue }
                 delivered += 1
-                // One change at a time, so that no two messages coalesce.
-                try await eventually("the webhook for \(change.message) arrives") { receiver.requests.count >= delivered }
+                // One change at a time, so that no two messages coalesce: the next commit waits until this message
+                // has arrived and its delivery is recorded (a message still pending would be coalesced with the next).
+                try await eventually("the webhook for \(change.message) arrives and is recorded") {
+                    try receiver.requests.count >= delivered && fixture.database.pendingMessageCount() == 0
+                }
                 // Deliveries are in commit order: had an ineffective commit sent one, this would be that message.
                 let data = receiver.requests[delivered - 1].json?["data"] as? [String: Any]
                 let flag = String(change.path.split(separator: "/").last!.dropLast(5))
