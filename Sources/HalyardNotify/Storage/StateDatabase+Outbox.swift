@@ -47,17 +47,8 @@ extension StateDatabase {
             }
             var enqueued = 0
             for change in changes {
-                for subscription in subscriptions where subscription.environments.contains(change.environment) {
-                    if try Self.enqueue(
-                        change,
-                        subscriptionID: subscription.id,
-                        now: now,
-                        fetchedAt: fetchedAt,
-                        in: db
-                    ) {
-                        enqueued += 1
-                    }
-                }
+                let subscriptionIDs = subscriptions.filter { $0.environments.contains(change.environment) }.map(\.id)
+                enqueued += try Self.enqueue(change, subscriptionIDs: subscriptionIDs, now: now, fetchedAt: fetchedAt, in: db)
             }
             return enqueued
         }
@@ -105,35 +96,56 @@ extension StateDatabase {
 // MARK: - Enqueueing
 
 extension StateDatabase {
-    /// Inserts a message, or coalesces it with the pending one of the same subscription and environment.
-    /// - Returns: Whether a message is now pending for it.
+    /// Inserts a message for each subscription, or coalesces it with the subscription's pending one for the same
+    /// environment.
+    ///
+    /// The pending messages of the environment are read in one query, and a new message's stored change and body,
+    /// which are the same for every subscriber, are encoded once: the watcher writes this in the transaction that
+    /// applies a commit, so its cost at hundreds of subscribers is on the path from push to served.
+    /// - Returns: How many messages are now pending for the change.
     static func enqueue(
         _ change: EnvironmentChange,
-        subscriptionID: String,
+        subscriptionIDs: [String],
         now: Date,
         fetchedAt: Date,
         in db: Database
-    ) throws -> Bool {
-        let pending = try Row.fetchOne(
+    ) throws -> Int {
+        guard !subscriptionIDs.isEmpty else { return 0 }
+        var pendingBySubscription: [String: Row] = [:]
+        for row in try Row.fetchAll(
             db,
-            sql: "SELECT id, change, fetched_at, next_attempt_at FROM outbox WHERE subscription_id = ? AND environment = ?",
-            arguments: [subscriptionID, change.environment]
-        )
-        guard let pending else {
-            try db.execute(
-                sql: """
-                    INSERT INTO outbox (message_id, subscription_id, environment, commit_sha, change, body, enqueued_at,
-                        fetched_at, attempts, next_attempt_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
-                    """,
-                arguments: [
-                    RandomID.make(prefix: "msg_"), subscriptionID, change.environment, change.commit, try Self.encodeChange(change),
-                    Data(WebhookPayload.body(for: change, enqueuedAt: now)),
-                    now.timeIntervalSince1970, fetchedAt.timeIntervalSince1970, now.timeIntervalSince1970,
-                ]
-            )
-            return true
+            sql: "SELECT id, subscription_id, change, fetched_at, next_attempt_at FROM outbox WHERE environment = ?",
+            arguments: [change.environment]
+        ) {
+            pendingBySubscription[row["subscription_id"]] = row
         }
+        let encodedChange = try Self.encodeChange(change)
+        let body = Data(WebhookPayload.body(for: change, enqueuedAt: now))
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO outbox (message_id, subscription_id, environment, commit_sha, change, body, enqueued_at,
+                    fetched_at, attempts, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+                """
+        )
+        var enqueued = 0
+        for subscriptionID in subscriptionIDs {
+            guard let pending = pendingBySubscription[subscriptionID] else {
+                try insert.execute(arguments: [
+                    RandomID.make(prefix: "msg_"), subscriptionID, change.environment, change.commit, encodedChange, body,
+                    now.timeIntervalSince1970, fetchedAt.timeIntervalSince1970, now.timeIntervalSince1970,
+                ])
+                enqueued += 1
+                continue
+            }
+            if try Self.coalesce(change, into: pending, now: now, fetchedAt: fetchedAt, in: db) { enqueued += 1 }
+        }
+        return enqueued
+    }
+
+    /// Coalesces `change` with a subscription's pending message (`pending`: its row) for the same environment.
+    /// - Returns: Whether a message is still pending: false when the two changes cancel out and it was removed.
+    private static func coalesce(_ change: EnvironmentChange, into pending: Row, now: Date, fetchedAt: Date, in db: Database) throws -> Bool {
         let rowID: Int64 = pending["id"]
         guard let merged = EnvironmentChange.coalesce(try Self.decodeChange(pending["change"]), change) else {
             try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [rowID])
