@@ -53,7 +53,7 @@ import Testing
         #expect(listing.json["commit"] as? String == harness.initialCommit)
         #expect(listing.etag != nil && listing.etag != listingBefore.etag)
 
-        let message = try await harness.waitForMessage(1)
+        let message = try await harness.waitForMessage(1, recordedOn: served)
         #expect(message["changed"] as? [String] == ["new-checkout"])
         #expect(message["commit"] as? String == harness.initialCommit)
         #expect(message["previousCommit"] as? String == harness.initialCommit)
@@ -408,8 +408,14 @@ struct OverrideHarness {
     }
 
     /// The `data` of the `count`th webhook, once it arrived.
-    func waitForMessage(_ count: Int) async throws -> [String: Any] {
-        try await eventually("webhook \(count) arrives") { receiver.requests.count >= count }
+    /// Waits for the `count`th webhook; with `served`, also until its delivery is recorded, so that the next change is
+    /// not coalesced with a message that has arrived but is still pending.
+    func waitForMessage(_ count: Int, recordedOn served: Served? = nil) async throws -> [String: Any] {
+        try await eventually("webhook \(count) arrives") {
+            guard receiver.requests.count >= count else { return false }
+            guard let served else { return true }
+            return try await served.service.stateStore.pendingMessageCount() == 0
+        }
         return try #require(receiver.requests[count - 1].json?["data"] as? [String: Any])
     }
 
