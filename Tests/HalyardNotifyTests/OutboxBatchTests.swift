@@ -27,8 +27,13 @@ extension StateStoreTests {
                 fetchedAt: harness.clock.now()
             )
             let cancelled = try #require(try await store.pendingMessages(subscriptionID: cancelling.id).first)
+            // Only that one is claimed (and completed): a message being sent is never dropped by a change that
+            // cancels it out (the test below).
+            let claimed = try await store.claimDueMessages(
+                now: harness.clock.now(), busySubscriptions: [coalescing.id], limit: 10, lease: .seconds(60), servedCommit: nil
+            ).messages
             try await store.complete(
-                try #require(try await self.claim(store, now: harness.clock.now()).first { $0.subscriptionID == cancelling.id }),
+                try #require(claimed.first { $0.subscriptionID == cancelling.id }),
                 attempt: self.attempt(self.outboxMessage(cancelled), at: harness.clock.now(), status: 503, result: "failed"),
                 outcome: .retry(at: harness.clock.now().addingTimeInterval(60))
             )
@@ -67,6 +72,41 @@ extension StateStoreTests {
             let left = try await store.pendingMessages(subscriptionID: nil)
             #expect(left.map(\.subscriptionID) == [fresh.id])
             #expect(left.first?.change.removed == ["x"] && left.first?.change.added == [])
+        }
+    }
+
+    /// A message being sent right now may reach its subscriber: a change that cancels it out must then not drop it,
+    /// or the subscriber keeps what that message told it. It is replaced by the cancelling change alone; a message
+    /// that is only waiting is still dropped (DESIGN §7).
+    @Test(arguments: StoreKind.allCases)
+    func aChangeThatCancelsAMessageBeingSentReplacesItInsteadOfDroppingIt(kind: StoreKind) async throws {
+        try await StoreHarness.with(kind) { harness in
+            let store = try await harness.open()
+            let sending = try await self.subscribe(store, ["production"], path: "/sending")
+            let waiting = try await self.subscribe(store, ["production"], path: "/waiting")
+            // An override switches x on at c1: a message for both subscribers.
+            try await store.recordApplied(
+                Fixtures.applied("c1"),
+                changes: [Fixtures.change("production", "c1", from: "c1", ["x": ("off", "on")])],
+                fetchedAt: harness.clock.now()
+            )
+            // The deliverer claims the first subscriber's message and is sending it; the second one's waits.
+            let claimed = try await store.claimDueMessages(
+                now: harness.clock.now(), busySubscriptions: [waiting.id], limit: 10, lease: .seconds(60), servedCommit: nil
+            ).messages
+            let inFlight = try #require(claimed.first { $0.subscriptionID == sending.id })
+            // The override ends before that attempt is recorded: x is switched back off.
+            let enqueued = try await store.recordApplied(
+                Fixtures.applied("c1"),
+                changes: [Fixtures.change("production", "c1", from: "c1", ["x": ("on", "off")])],
+                fetchedAt: harness.clock.now()
+            )
+            let pending = try await store.pendingMessages(subscriptionID: nil)
+            #expect(pending.map(\.subscriptionID) == [sending.id], "\(pending)")
+            #expect(enqueued == 1)
+            let replacement = try #require(pending.first)
+            #expect(replacement.messageID != inFlight.messageID)
+            #expect(replacement.change.changed == ["x"])
         }
     }
 

@@ -7,6 +7,7 @@
 import Foundation
 import GRDB
 import HalyardSync
+import Synchronization
 
 // MARK: - API
 
@@ -38,6 +39,7 @@ extension StateDatabase {
         fetchedAt: Date
     ) throws(NotifyError) -> Int {
         let now = self.clock.now()
+        let inFlight = self.inFlight.withLock { $0 }
         let enqueued = try self.writeOutbox { db in
             try Self.saveAppliedState(state, in: db)
             let changes = changes.filter { !$0.isEmpty }
@@ -48,7 +50,8 @@ extension StateDatabase {
             var enqueued = 0
             for change in changes {
                 let subscriptionIDs = subscriptions.filter { $0.environments.contains(change.environment) }.map(\.id)
-                enqueued += try Self.enqueue(change, subscriptionIDs: subscriptionIDs, now: now, fetchedAt: fetchedAt, in: db)
+                enqueued += try Self.enqueue(
+                    change, subscriptionIDs: subscriptionIDs, now: now, fetchedAt: fetchedAt, inFlight: inFlight, in: db)
             }
             return enqueued
         }
@@ -102,12 +105,17 @@ extension StateDatabase {
     /// The pending messages of the environment are read in one query, and a new message's stored change and body,
     /// which are the same for every subscriber, are encoded once: the watcher writes this in the transaction that
     /// applies a commit, so its cost at hundreds of subscribers is on the path from push to served.
+    ///
+    /// A pending message being sent right now (its place in `inFlight`) may reach the subscriber: a change that cancels it
+    /// out then replaces it with that change alone instead of dropping it (DESIGN §7 drops an empty net change), or the
+    /// subscriber would keep what the message told it.
     /// - Returns: How many messages are now pending for the change.
     static func enqueue(
         _ change: EnvironmentChange,
         subscriptionIDs: [String],
         now: Date,
         fetchedAt: Date,
+        inFlight: Set<String> = [],
         in db: Database
     ) throws -> Int {
         guard !subscriptionIDs.isEmpty else { return 0 }
@@ -138,16 +146,21 @@ extension StateDatabase {
                 enqueued += 1
                 continue
             }
-            if try Self.coalesce(change, into: pending, now: now, fetchedAt: fetchedAt, in: db) { enqueued += 1 }
+            let sending = inFlight.contains(Self.inFlightKey(subscriptionID: subscriptionID, environment: change.environment))
+            if try Self.coalesce(change, into: pending, sending: sending, now: now, fetchedAt: fetchedAt, in: db) { enqueued += 1 }
         }
         return enqueued
     }
 
-    /// Coalesces `change` with a subscription's pending message (`pending`: its row) for the same environment.
+    /// Coalesces `change` with a subscription's pending message (`pending`: its row) for the same environment;
+    /// `sending` says that message is being sent right now.
     /// - Returns: Whether a message is still pending: false when the two changes cancel out and it was removed.
-    private static func coalesce(_ change: EnvironmentChange, into pending: Row, now: Date, fetchedAt: Date, in db: Database) throws -> Bool {
+    private static func coalesce(
+        _ change: EnvironmentChange, into pending: Row, sending: Bool, now: Date, fetchedAt: Date, in db: Database
+    ) throws -> Bool {
         let rowID: Int64 = pending["id"]
-        guard let merged = EnvironmentChange.coalesce(try Self.decodeChange(pending["change"]), change) else {
+        let coalesced = EnvironmentChange.coalesce(try Self.decodeChange(pending["change"]), change)
+        guard let merged = coalesced ?? (sending ? change : nil) else {
             try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [rowID])
             return false
         }
@@ -286,6 +299,11 @@ extension StateDatabase {
         servedCommit: (@Sendable () -> String?)?
     ) throws(NotifyError) -> ClaimedMessages {
         let batch = try self.dueMessages(now: now, busySubscriptions: busySubscriptions, limit: limit, servedCommit: servedCommit)
+        self.inFlight.withLock { inFlight in
+            for message in batch.messages {
+                inFlight.insert(Self.inFlightKey(subscriptionID: message.subscriptionID, environment: message.environment))
+            }
+        }
         return ClaimedMessages(messages: batch.messages, nextDue: batch.nextDue, heldBack: batch.heldBack)
     }
 

@@ -6,6 +6,7 @@
 
 import Foundation
 import GRDB
+import Synchronization
 
 // MARK: - Batches (used by WebhookDeliverer)
 
@@ -27,6 +28,12 @@ extension StateDatabase {
         try self.writeOutbox { db in
             for completion in completions {
                 try Self.apply(completion, in: db)
+            }
+        }
+        self.inFlight.withLock { inFlight in
+            for completion in completions {
+                let message = completion.message
+                inFlight.remove(Self.inFlightKey(subscriptionID: message.subscriptionID, environment: message.environment))
             }
         }
     }

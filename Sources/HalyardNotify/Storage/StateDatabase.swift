@@ -8,6 +8,7 @@ import Foundation
 import GRDB
 import HalyardSync
 import Metrics
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -39,6 +40,16 @@ public final class StateDatabase: Sendable {
     let clock: any WebhookClock
     let pendingGauge: Gauge
     private let enqueueObservers = EnqueueObservers()
+    /// The subscription and environment (``inFlightKey(subscriptionID:environment:)``) of each message the deliverer
+    /// has claimed and not yet completed: being sent right now. Kept by the pending row's place rather than the message
+    /// id, which coalescing replaces while the attempt goes on. A change that cancels such a message out must not drop
+    /// it (``StateDatabase/enqueue(_:subscriptionIDs:now:fetchedAt:inFlight:in:)``).
+    let inFlight = Mutex<Set<String>>([])
+
+    /// The key of a pending message's place in ``inFlight``: one message per subscription and environment.
+    static func inFlightKey(subscriptionID: String, environment: String) -> String {
+        subscriptionID + "\u{0}" + environment
+    }
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///

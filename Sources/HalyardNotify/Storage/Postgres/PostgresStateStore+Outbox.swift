@@ -80,16 +80,18 @@ extension PostgresStateStore {
     ) async throws -> Int {
         let pendingRows = try await connection.query(
             """
-            SELECT subscription_id, id, change, fetched_at, next_attempt_at FROM halyard_outbox
+            SELECT subscription_id, id, change, fetched_at, next_attempt_at, claimed_until FROM halyard_outbox
             WHERE environment = \(change.environment) AND subscription_id = ANY(\(subscriptionIDs)) FOR UPDATE
             """,
             logger: self.logger
         )
-        var pending: [String: (rowID: Int64, change: String, fetchedAt: Double, nextAttempt: Double)] = [:]
-        for try await (subscription, rowID, storedChange, olderFetchedAt, nextAttempt) in pendingRows.decode(
-            (String, Int64, String, Double, Double).self
+        var pending: [String: (rowID: Int64, change: String, fetchedAt: Double, nextAttempt: Double, sending: Bool)] = [:]
+        for try await (subscription, rowID, storedChange, olderFetchedAt, nextAttempt, claimedUntil) in pendingRows.decode(
+            (String, Int64, String, Double, Double, Double?).self
         ) {
-            pending[subscription] = (rowID, storedChange, olderFetchedAt, nextAttempt)
+            // Claimed under a lease that still runs: being sent right now.
+            let sending = claimedUntil.map { $0 > now.timeIntervalSince1970 } ?? false
+            pending[subscription] = (rowID, storedChange, olderFetchedAt, nextAttempt, sending)
         }
         var batch = EnqueueBatch()
         for subscriptionID in subscriptionIDs {
@@ -97,7 +99,10 @@ extension PostgresStateStore {
                 batch.inserted.append(subscriptionID)
                 continue
             }
-            guard let merged = EnvironmentChange.coalesce(try StateDatabase.decodeChange(row.change), change) else {
+            // A message being sent may reach the subscriber: a change that cancels it out replaces it instead of
+            // dropping it, as with SQLite.
+            let coalesced = EnvironmentChange.coalesce(try StateDatabase.decodeChange(row.change), change)
+            guard let merged = coalesced ?? (row.sending ? change : nil) else {
                 batch.dropped.append(row.rowID)
                 continue
             }
