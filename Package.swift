@@ -213,6 +213,7 @@ let package = Package(
             name: "HalyardNotifyTests",
             dependencies: [
                 "HalyardNotify",
+                "HalyardRules",
                 "HalyardSync",
                 "HalyardTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -96,6 +96,9 @@ final class PublicationLoop: Sendable {
         if changed { self.signal.signal() }
     }
 
+    /// Whether the first commit this replica served is still kept for a first publication.
+    var keepsFirstServed: Bool { self.state.withLock { $0.firstServed != nil } }
+
     /// The store's health with this replica's publication state.
     var health: SharedStateHealth {
         var health = self.store.health
@@ -151,6 +154,7 @@ final class PublicationLoop: Sendable {
         }
         guard isPublisher, let candidate else {
             self.logger.trace("not publishing", metadata: ["publisher": "\(isPublisher)", "candidate": "\(candidate?.commit ?? "none")"])
+            await self.forgetFirstServedOncePublished()
             return .idle
         }
         do {
@@ -162,6 +166,18 @@ final class PublicationLoop: Sendable {
                 metadata: ["commit": "\(candidate.commit)", "error": "\(error)"]
             )
             return .failed
+        }
+    }
+
+    /// A replica that does not publish still keeps the first commit it served until something is published (it may
+    /// take the lock over before anything is); it looks once per lock retry, and lets the snapshot go as soon as it
+    /// sees a publication, so that it does not hold a second snapshot for good.
+    private func forgetFirstServedOncePublished() async {
+        guard self.state.withLock({ $0.firstServed != nil }) else { return }
+        guard (try? await self.store.appliedState()) != nil else { return }
+        self.state.withLock { state in
+            state.sawPublication = true
+            state.firstServed = nil
         }
     }
 
