@@ -30,6 +30,7 @@ let package = Package(
         .executableTarget(
             name: "git-bench",
             dependencies: [
+                "BenchSupport",
                 .product(name: "HalyardRules", package: "Halyard"),
                 .product(name: "HalyardGit", package: "Halyard"),
                 .product(name: "HalyardSync", package: "Halyard"),

@@ -32,6 +32,37 @@ public func milliseconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
 }
 
+/// A duration in seconds.
+public func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// The median time in seconds of `runs` runs of `body`.
+public func timedMedian(_ runs: Int, _ body: () throws -> Void) rethrows -> Double {
+    var samples: [Double] = []
+    for _ in 0..<runs {
+        let start = ContinuousClock.now
+        try body()
+        samples.append(seconds(ContinuousClock.now - start))
+    }
+    return median(samples)
+}
+
+/// ``timedMedian(_:_:)`` of a body that makes a value (a snapshot): each run's value is freed before the next run's
+/// clock starts, so the figure is the making alone; the last one is returned.
+public func timedMedian<Value>(keeping runs: Int, _ body: () throws -> Value) rethrows -> (seconds: Double, last: Value?) {
+    var samples: [Double] = []
+    var last: Value?
+    for _ in 0..<runs {
+        last = nil
+        let start = ContinuousClock.now
+        let value = try body()
+        samples.append(seconds(ContinuousClock.now - start))
+        last = value
+    }
+    return (median(samples), last)
+}
+
 /// The `p` quantile (0…1) of sorted values, nearest rank.
 public func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))]

@@ -1,3 +1,4 @@
+import BenchSupport
 import Foundation
 import HalyardGit
 import HalyardNotify
@@ -45,19 +46,6 @@ func shell(_ arguments: [String], in directory: String, input: Data? = nil) -> S
     return String(decoding: data, as: UTF8.self)
 }
 
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
-func median(_ runs: Int, _ body: () throws -> Void) rethrows -> Double {
-    var samples: [Double] = []
-    for _ in 0..<runs {
-        let start = ContinuousClock.now
-        try body()
-        samples.append(seconds(ContinuousClock.now - start))
-    }
-    return samples.sorted()[samples.count / 2]
-}
 
 let path = FileManager.default.temporaryDirectory.appendingPathComponent("halyard-bench-\(UUID().uuidString)").path
 try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -112,42 +100,35 @@ let loader = SnapshotLoader()
 
 var parentSnapshot: Snapshot?
 // Each run's snapshot is freed before the next run's clock starts: the figure is the load alone.
-var fullSamples: [Double] = []
-for _ in 0..<3 {
-    parentSnapshot = nil
-    let start = ContinuousClock.now
-    let loaded = try loader.load(commit: parent, from: repository)
-    fullSamples.append(seconds(ContinuousClock.now - start))
-    parentSnapshot = loaded
-}
-let full = fullSamples.sorted()[1]
+let (full, loadedParent) = try timedMedian(keeping: 3) { try loader.load(commit: parent, from: repository) }
+parentSnapshot = loadedParent
 print(String(format: "full load of %d flags:           %8.1f ms  (target < 500 ms, issue 16)", parentSnapshot!.flagCount, full * 1000))
 
-let incremental = try median(9) { _ = try loader.load(commit: head, from: repository, after: parentSnapshot!) }
+let incremental = try timedMedian(9) { _ = try loader.load(commit: head, from: repository, after: parentSnapshot!) }
 print(String(format: "incremental load, one flag:      %8.2f ms  (target < 20 ms)", incremental * 1000))
 
-let diffOnly = try median(9) { _ = try repository.diff(from: parent, to: head, under: "flags") }
+let diffOnly = try timedMedian(9) { _ = try repository.diff(from: parent, to: head, under: "flags") }
 print(String(format: "  of which the libgit2 tree diff:  %8.2f ms", diffOnly * 1000))
 
 var historyCount = 0
-let history = try median(5) {
+let history = try timedMedian(5) {
     var flagHistory = FlagHistory(repository: repository)
     historyCount = try flagHistory.entries(from: head, selection: .flag(environment: "production", id: "flag-00042")).count
 }
 var gitCount = 0
-let gitLog = median(5) {
+let gitLog = timedMedian(5) {
     gitCount = shell(["log", "--format=%H", "--", followed], in: path).split(separator: "\n").count
 }
 print(String(format: "history of one flag (%d entries): %8.1f ms", historyCount, history * 1000))
 print(String(format: "git log -- <path> (%d commits):    %8.1f ms", gitCount, gitLog * 1000))
 if ProcessInfo.processInfo.environment["BENCH_BREAKDOWN"] != nil {
-    let walk = try median(5) { _ = try repository.firstParentHistory(from: head).commits() }
-    let directories = try median(5) {
+    let walk = try timedMedian(5) { _ = try repository.firstParentHistory(from: head).commits() }
+    let directories = try timedMedian(5) {
         for commit in try repository.firstParentHistory(from: head).commits() {
             _ = try repository.entryID(atPath: "flags/production", inCommit: commit.id)
         }
     }
-    let files = try median(5) {
+    let files = try timedMedian(5) {
         for commit in try repository.firstParentHistory(from: head).commits() {
             if let tree = try repository.entryID(atPath: "flags/production", inCommit: commit.id) {
                 _ = try repository.entryID(named: "flag-00042.json", inTree: tree)
@@ -155,7 +136,7 @@ if ProcessInfo.processInfo.environment["BENCH_BREAKDOWN"] != nil {
         }
     }
     let sameTree = try repository.entryID(atPath: "flags/production", inCommit: head)!
-    let repeated = try median(3) { for _ in 0..<100 { _ = try repository.entryID(named: "flag-00042.json", inTree: sameTree) } }
+    let repeated = try timedMedian(3) { for _ in 0..<100 { _ = try repository.entryID(named: "flag-00042.json", inTree: sameTree) } }
     print(String(format: "  one tree read 100 times: %.3f ms each", repeated * 10))
     print(
         String(
@@ -170,7 +151,7 @@ print(String(format: "ratio history / git log:          %8.2f  (target <= 2)", h
 
 // `halyard stale`: the tip's flags, one history walk for every flag, and the three checks (DESIGN §14).
 var staleFindings = 0
-let stale = try median(3) {
+let stale = try timedMedian(3) {
     staleFindings = try StaleScanner(repository: repository).report(at: head, olderThan: .seconds(90 * 86_400)).findings.count
 }
 print(
@@ -179,14 +160,14 @@ print(
         parentSnapshot!.flagCount, historyCommits + 1, staleFindings, stale * 1000))
 if ProcessInfo.processInfo.environment["BENCH_BREAKDOWN"] != nil {
     let commits = try repository.firstParentHistory(from: head).commits()
-    let diffs = try median(3) {
+    let diffs = try timedMedian(3) {
         for commit in commits { _ = try repository.diff(from: commit.parents.first, to: commit.id, under: "flags") }
     }
-    let walk = try median(3) {
+    let walk = try timedMedian(3) {
         var history = FlagHistory(repository: repository)
         _ = try history.entries(from: head, selection: .all)
     }
-    let load = try median(3) { _ = try loader.load(commit: head, from: repository) }
+    let load = try timedMedian(3) { _ = try loader.load(commit: head, from: repository) }
     print(String(format: "  stale: tree diffs of every commit %.1f ms, whole history walk %.1f ms, load %.1f ms", diffs * 1000, walk * 1000, load * 1000))
 }
 

@@ -74,14 +74,14 @@ func measureLoads(_ scale: ScaleRepository, into row: inout Row) throws {
     let parent = try repository.resolveCommit("HEAD~1")
     let loader = SnapshotLoader()
     var parentSnapshot: Snapshot?
-    (row.fullLoad, parentSnapshot) = try benchMedian(keeping: row.flags >= 100_000 ? 3 : 5) {
+    (row.fullLoad, parentSnapshot) = try timedMedian(keeping: row.flags >= 100_000 ? 3 : 5) {
         try loader.load(commit: parent, from: repository)
     }
     let loadTarget = Target.fullLoadPer30k * Double(row.flags) / 30_000
     report(
         "full load of \(parentSnapshot!.flagCount.formatted()) flags", row.fullLoad * 1000, "ms",
         target: "< \(Int(loadTarget.rounded())) ms, 500 ms per 30,000 flags")
-    row.incremental = try benchMedian(9) { _ = try loader.load(commit: head, from: repository, after: parentSnapshot!) }
+    row.incremental = try timedMedian(9) { _ = try loader.load(commit: head, from: repository, after: parentSnapshot!) }
     report("incremental load, one flag changed", row.incremental * 1000, "ms", target: "< 20 ms")
 }
 
@@ -128,12 +128,12 @@ func measureHistory(_ scale: ScaleRepository, into row: inout Row) throws {
     let repository = try Repository.open(at: scale.path)
     let head = try repository.resolveCommit("HEAD")
     var entries = 0
-    row.history = try benchMedian(5) {
+    row.history = try timedMedian(5) {
         var history = FlagHistory(repository: repository)
         entries = try history.entries(from: head, selection: .flag(environment: "production", id: scale.followedID)).count
     }
     var commits = 0
-    row.gitLog = benchMedian(5) {
+    row.gitLog = timedMedian(5) {
         commits = git(["log", "--format=%H", "--", scale.followedPath], in: scale.path).split(separator: "\n").count
     }
     report("history of one flag (\(entries) entries)", row.history * 1000, "ms", target: "")
@@ -156,35 +156,6 @@ func printTable(_ rows: [Row]) {
                 + " | \(String(format: "%.0f", row.residentMB)) MB | \(String(format: "%.0f", row.nanosecondsPerFlag)) ns"
                 + " | \(String(format: "%.0f", row.history * 1000)) / \(String(format: "%.0f", row.gitLog * 1000)) ms |")
     }
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
-func benchMedian(_ runs: Int, _ body: () throws -> Void) rethrows -> Double {
-    var samples: [Double] = []
-    for _ in 0..<runs {
-        let start = ContinuousClock.now
-        try body()
-        samples.append(seconds(ContinuousClock.now - start))
-    }
-    return median(samples)
-}
-
-/// ``benchMedian(_:_:)`` of a body that makes a value (a snapshot): each run's value is freed before the next run's
-/// clock starts, so the figure is the making alone; the last one is returned.
-func benchMedian<Value>(keeping runs: Int, _ body: () throws -> Value) rethrows -> (Double, Value?) {
-    var samples: [Double] = []
-    var last: Value?
-    for _ in 0..<runs {
-        last = nil
-        let start = ContinuousClock.now
-        let value = try body()
-        samples.append(seconds(ContinuousClock.now - start))
-        last = value
-    }
-    return (median(samples), last)
 }
 
 extension String {
