@@ -32,7 +32,7 @@ struct PublicationLoopTests {
                 logger: Fixtures.logger,
                 requestFetch: {}
             )
-            let snapshot = Snapshot(commit: "c1", flagsDirectory: "flags", environments: [:], filesByPath: [:])
+            let snapshot = Snapshot(commit: "c1", flagsDirectory: "flags", environments: [:], files: .none)
             loop.offer(PublicationLoop.Candidate(snapshot: snapshot, commit: "c1", fetchedAt: harness.clock.now()))
             #expect(loop.keepsFirstServed)
             let running = Task { await loop.run() }

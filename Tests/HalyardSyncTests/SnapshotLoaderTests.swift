@@ -52,6 +52,68 @@ struct SnapshotLoaderTests {
         #expect(incremental.environments["production"]?.flag("f3")?.active == false)
     }
 
+    /// A snapshot keeps no record per flag file, only the files that are not flags and the warnings: an incremental
+    /// load finds a changed flag file through its environment. Over commits that add, change, delete and rename flag
+    /// files, ignored files and files with warnings, each incremental load equals a full load of the same commit:
+    /// flags and their paths, ignored files, warnings, and the file count that the limits check.
+    @Test func testIncrementalLoadsTrackEveryKindOfFileLikeAFullLoad() throws {
+        let repo = try TestRepository()
+        defer { repo.remove() }
+        let limited = SnapshotLoader(flagsDirectory: "flags", limits: RepositoryLimits(files: 6))
+        let repository = try repo.open()
+        var previous: Snapshot?
+        func check(_ step: String) throws {
+            let commit = try repo.commit(step)
+            let full = try limited.load(commit: commit, from: repository)
+            let incremental = try previous.map { try limited.load(commit: commit, from: repository, after: $0) } ?? full
+            #expect(incremental.environmentNames == full.environmentNames, "\(step)")
+            for name in full.environmentNames {
+                #expect(incremental.environments[name]?.digest == full.environments[name]?.digest, "\(step): \(name)")
+                let paths = { (snapshot: Snapshot) in snapshot.environments[name]?.sortedIDs.compactMap { snapshot.environments[name]?.flags[$0]?.file } }
+                #expect(paths(incremental) == paths(full), "\(step): \(name)")
+            }
+            #expect(incremental.files.ignored == full.files.ignored, "\(step)")
+            #expect(incremental.warnings == full.warnings, "\(step)")
+            previous = incremental
+        }
+        try repo.write("flags/production/a.json", FlagText.simple())
+        try repo.write("flags/production/old.json", FlagText.simpleV02)
+        try repo.write("flags/README.md", "not a flag")
+        try check("start")
+        #expect(previous?.warnings.map(\.file).contains("flags/production/old.json") == true)
+
+        try repo.write("flags/staging/a.json", FlagText.simple(active: false))
+        try repo.write("flags/staging/notes.txt", "not a flag either")
+        try repo.delete("flags/README.md")
+        try check("an environment, and an ignored file moved")
+
+        try repo.write("flags/production/old.json", FlagText.simple())
+        try repo.write("flags/staging/b.json", FlagText.simpleV02)
+        try check("a warning fixed, another one made")
+        #expect(previous?.warnings.map(\.file) == ["flags/staging/b.json"])
+
+        try repo.delete("flags/production/a.json")
+        try repo.write("flags/production/renamed.json", FlagText.simple())
+        try repo.delete("flags/staging/b.json")
+        try check("a rename, a file with a warning deleted")
+        #expect(previous?.warnings.isEmpty == true)
+        #expect(previous?.flagCount == 3)
+
+        // Six files are the limit: three flags, one ignored file, and two more of either kind are one too many.
+        try repo.write("flags/staging/c.json", FlagText.simple())
+        try repo.write("flags/production/more.md", "one file too many")
+        try repo.write("flags/production/more.json", FlagText.simple())
+        let over = try repo.commit("seven files")
+        let fullError = try #require(throws: SnapshotError.self) { try limited.load(commit: over, from: repository) }
+        let incrementalError = try #require(throws: SnapshotError.self) { try limited.load(commit: over, from: repository, after: previous!) }
+        #expect(incrementalError.diagnostics == fullError.diagnostics)
+        #expect(fullError.errors.map(\.message) == ["the flags directory holds 7 files; at most 6 are allowed"])
+
+        try repo.delete("flags/production/more.md")
+        try check("six files again")
+        #expect(previous?.flagCount == 5)
+    }
+
     @Test func testAnInvalidFileRejectsTheWholeCommitWithEveryError() throws {
         let repo = try TestRepository()
         defer { repo.remove() }

@@ -116,7 +116,7 @@ public actor RepositoryBrowser {
         let toID = try resolve(to, in: repository)
         let new = try load(toID, revision: to, from: repository)
         if from.isEmpty {
-            let empty = Snapshot(commit: nil, flagsDirectory: flagsDirectory, environments: [:], filesByPath: [:])
+            let empty = Snapshot(commit: nil, flagsDirectory: flagsDirectory, environments: [:], files: .none)
             return DiffReport(changes: ChangeSet.between(nil, new), old: empty, new: new, from: "", to: toID.hex)
         }
         let fromID = try resolve(from, in: repository)

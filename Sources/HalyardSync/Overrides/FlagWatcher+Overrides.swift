@@ -163,7 +163,7 @@ extension FlagWatcher {
             throw OverrideError(.notReady, "no flags loaded yet: the first commit has not been applied")
         }
         guard let loaded = base.environments[override.environment]?.flags[override.flag], let blobID = loaded.blobID,
-            let bytes = await worker.blob(hex: blobID)
+            let bytes = await worker.blob(blobID)
         else {
             throw OverrideError(.notFound, "\(override.flagKey) is not in the served commit \(base.commit ?? "")")
         }

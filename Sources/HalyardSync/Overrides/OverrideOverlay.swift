@@ -34,7 +34,7 @@ public enum OverrideOverlay {
             commit: snapshot.commit,
             flagsDirectory: snapshot.flagsDirectory,
             environments: environments,
-            filesByPath: snapshot.filesByPath
+            files: snapshot.files
         )
     }
 

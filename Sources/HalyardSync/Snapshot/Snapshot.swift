@@ -12,29 +12,29 @@ public struct Snapshot: Sendable {
     public let environments: [String: EnvironmentSnapshot]
     /// Warnings found while loading (deprecated syntax, `%` rules without `attribute`), by file.
     public var warnings: [Diagnostic] {
-        filesByPath.filter { !$0.value.warnings.isEmpty }.sorted { $0.key < $1.key }.flatMap(\.value.warnings)
+        files.warningsByPath.sorted { $0.key < $1.key }.flatMap(\.value)
     }
-    /// Ignored and flag files by path, so the next commit can be loaded incrementally.
-    let filesByPath: [String: FileRecord]
+    /// What the next commit needs to be loaded incrementally, besides the flags.
+    let files: Files
 
-    /// Where a file of the flags directory went when this snapshot was built.
-    struct FileRecord: Sendable {
-        var blobID: String?
-        var environment: String?
-        var flagID: String?
-        var warnings: [Diagnostic]
+    /// The files of the flags directory that are not flags, and the warnings of flag files, by path.
+    ///
+    /// A flag file is found through its environment and id (``FlagPath/classify(_:)`` of its path), not kept here: a
+    /// record per flag was a path string and a dictionary slot, several megabytes of a big snapshot.
+    struct Files: Sendable {
+        /// Files that are not flags and not errors (README, `.gitkeep`).
+        var ignored: Set<String> = []
+        /// The warnings of each flag file that has some.
+        var warningsByPath: [String: [Diagnostic]] = [:]
+
+        static let none = Files()
     }
 
-    init(
-        commit: String?,
-        flagsDirectory: String,
-        environments: [String: EnvironmentSnapshot],
-        filesByPath: [String: FileRecord]
-    ) {
+    init(commit: String?, flagsDirectory: String, environments: [String: EnvironmentSnapshot], files: Files) {
         self.commit = commit
         self.flagsDirectory = flagsDirectory
         self.environments = environments
-        self.filesByPath = filesByPath
+        self.files = files
     }
 
     /// Environment names in ascending order.

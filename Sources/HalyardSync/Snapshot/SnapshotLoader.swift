@@ -52,7 +52,7 @@ public struct SnapshotLoader: Sendable {
         var places: [(place: Builder.FlagPlace, id: ObjectID)] = []
         places.reserveCapacity(entries.count)
         for entry in entries {
-            if let place = builder.place(path: entry.path, kind: FileKind(entry.kind), blobID: entry.id.hex) {
+            if let place = builder.place(path: entry.path, kind: FileKind(entry.kind), blobID: entry.id) {
                 places.append((place, entry.id))
             }
         }
@@ -100,7 +100,7 @@ public struct SnapshotLoader: Sendable {
             let place = places[index].place
             var outcome = outcomes[index]
             if outcome == nil, case .decoded(let shared?, let findings)? = outcomes[sameAs[index]], findings.isEmpty {
-                outcome = .decoded(shared.sharing(file: place.path, blobID: place.blobID), diagnostics: [])
+                outcome = .decoded(shared.sharing(location: place.location, blobID: place.blobID), diagnostics: [])
             }
             builder.accept(place, outcome ?? read(index, from: repository))
         }
@@ -126,7 +126,7 @@ public struct SnapshotLoader: Sendable {
                 commit: commit.hex,
                 flagsDirectory: flagsDirectory,
                 environments: previous.environments,
-                filesByPath: previous.filesByPath
+                files: previous.files
             )
         }
         if let tooMany = limits.fileCountError(changes.count, flagsDirectory: flagsDirectory) {
@@ -141,7 +141,7 @@ public struct SnapshotLoader: Sendable {
             builder.add(
                 path: change.path,
                 kind: FileKind(newKind),
-                blobID: newID.hex,
+                blobID: newID,
                 size: { () throws(SnapshotError) in try Self.blobSize(newID, repository) },
                 bytes: { () throws(SnapshotError) in try Self.blob(newID, repository) }
             )
@@ -242,9 +242,15 @@ extension SnapshotLoader {
     struct Builder {
         let flagsDirectory: String
         let limits: RepositoryLimits
-        private var files: [String: Snapshot.FileRecord]
-        /// Paths added in this load that did not make it into `files` (invalid ones), so an invalid-only directory is not "missing".
+        private var files: Snapshot.Files
+        /// The environments the load starts from (empty for a full load): where removed flag files are found.
+        private let previousEnvironments: [String: EnvironmentSnapshot]
+        /// How many flag files the result has: the previous ones, minus those removed, plus those added.
+        private var flagFiles: Int
+        /// Paths added in this load that were refused (invalid ones), so an invalid-only directory is not "missing".
         private var rejectedPaths = 0
+        /// Each environment's directory with a trailing slash, one string shared by its flags (``LoadedFlag/Location``).
+        private var directories: [String: String] = [:]
         private var removedFlags: [String: Set<String>] = [:]
         private var addedFlags: [String: [String: LoadedFlag]] = [:]
         private var diagnostics: [Diagnostic] = []
@@ -252,10 +258,12 @@ extension SnapshotLoader {
         init(flagsDirectory: String, limits: RepositoryLimits, previous: Snapshot? = nil) {
             self.flagsDirectory = flagsDirectory
             self.limits = limits
-            self.files = previous?.filesByPath ?? [:]
+            self.files = previous?.files ?? .none
+            self.previousEnvironments = previous?.environments ?? [:]
+            self.flagFiles = previous?.flagCount ?? 0
         }
 
-        var isEmpty: Bool { files.isEmpty && rejectedPaths == 0 }
+        var isEmpty: Bool { flagFiles == 0 && files.ignored.isEmpty && rejectedPaths == 0 }
 
         mutating func missingDirectory(at commit: String) {
             diagnostics.append(
@@ -270,10 +278,14 @@ extension SnapshotLoader {
         }
 
         mutating func remove(path: String) {
-            guard let record = files.removeValue(forKey: path) else { return }
-            if let environment = record.environment, let id = record.flagID {
-                removedFlags[environment, default: []].insert(id)
-            }
+            if files.ignored.remove(path) != nil { return }
+            files.warningsByPath[path] = nil
+            let prefix = flagsDirectory + "/"
+            guard path.hasPrefix(prefix), case .flag(let environment, let id) = FlagPath.classify(String(path.dropFirst(prefix.count))),
+                previousEnvironments[environment]?.flags[id] != nil,
+                removedFlags[environment, default: []].insert(id).inserted
+            else { return }
+            flagFiles -= 1
         }
 
         /// A flag file's place: its path, environment and id, and its blob id when read from git.
@@ -281,7 +293,9 @@ extension SnapshotLoader {
             let path: String
             let environment: String
             let id: String
-            let blobID: String?
+            let blobID: ObjectID?
+            /// The path as the loaded flag keeps it.
+            let location: LoadedFlag.Location
         }
 
         /// What reading and decoding one flag file gave.
@@ -298,7 +312,7 @@ extension SnapshotLoader {
         mutating func add(
             path: String,
             kind: FileKind,
-            blobID: String?,
+            blobID: ObjectID?,
             size: () throws(SnapshotError) -> Int,
             bytes: () throws(SnapshotError) -> [UInt8]
         ) {
@@ -308,7 +322,7 @@ extension SnapshotLoader {
 
         /// Checks where a file is: its place when it is a flag file to read, nil when it is ignored (recorded as such)
         /// or refused (with a diagnostic).
-        mutating func place(path: String, kind: FileKind, blobID: String?) -> FlagPlace? {
+        mutating func place(path: String, kind: FileKind, blobID: ObjectID?) -> FlagPlace? {
             let prefix = flagsDirectory + "/"
             guard path.hasPrefix(prefix) else { return nil }
             let relative = String(path.dropFirst(prefix.count))
@@ -328,12 +342,19 @@ extension SnapshotLoader {
             }
             switch classification {
             case .ignored:
-                files[path] = .init(blobID: blobID, environment: nil, flagID: nil, warnings: [])
+                files.ignored.insert(path)
                 return nil
             case .invalid(let message, let hint):
                 return error(message, hint: hint)
             case .flag(let environment, let id):
-                return FlagPlace(path: path, environment: environment, id: id, blobID: blobID)
+                let directory = directories[environment] ?? (prefix + environment + "/")
+                directories[environment] = directory
+                // `<directory><id>.json` exactly, checked by length: the path starts with the directory and ends with
+                // the id and `.json` (FlagPath.classify).
+                let isNamedForFlag = path.utf8.count == directory.utf8.count + id.utf8.count + 5 && path.hasPrefix(directory)
+                return FlagPlace(
+                    path: path, environment: environment, id: id, blobID: blobID,
+                    location: isNamedForFlag ? .directory(directory) : .path(path))
             }
         }
 
@@ -350,7 +371,7 @@ extension SnapshotLoader {
                     return .tooLarge(tooLarge)
                 }
                 let result = FlagDecoder.decode(try bytes(), id: place.id, file: place.path)
-                return .decoded(result.flag.map { LoadedFlag(flag: $0, file: place.path, blobID: place.blobID) }, diagnostics: result.diagnostics)
+                return .decoded(result.flag.map { LoadedFlag(flag: $0, location: place.location, blobID: place.blobID) }, diagnostics: result.diagnostics)
             } catch {
                 return .failed(error)
             }
@@ -376,8 +397,9 @@ extension SnapshotLoader {
                     rejectedPaths += 1
                     return
                 }
-                files[place.path] = .init(blobID: place.blobID, environment: place.environment, flagID: place.id, warnings: warnings)
+                if !warnings.isEmpty { files.warningsByPath[place.path] = warnings }
                 addedFlags[place.environment, default: [:]][place.id] = loaded
+                flagFiles += 1
             }
         }
 
@@ -387,7 +409,7 @@ extension SnapshotLoader {
 
         func finish(commit: String?, environments previous: [String: EnvironmentSnapshot]) throws(SnapshotError) -> Snapshot {
             var diagnostics = self.diagnostics
-            if let tooMany = limits.fileCountError(files.count + rejectedPaths, flagsDirectory: flagsDirectory) {
+            if let tooMany = limits.fileCountError(flagFiles + files.ignored.count + rejectedPaths, flagsDirectory: flagsDirectory) {
                 diagnostics.append(tooMany)
             }
             // Counted before any environment is built: the previous ones, plus new ones, minus those emptied here.
@@ -400,7 +422,7 @@ extension SnapshotLoader {
                 diagnostics.append(tooMany)
             }
             if diagnostics.contains(where: { $0.severity == .error }) {
-                let warnings = files.values.flatMap(\.warnings)
+                let warnings = files.warningsByPath.values.flatMap { $0 }
                 throw .invalid(
                     (diagnostics + warnings).sorted { ($0.file, $0.pointer) < ($1.file, $1.pointer) }
                 )
@@ -416,7 +438,7 @@ extension SnapshotLoader {
                     environments[name] = EnvironmentSnapshot(name: name, flags: added)
                 }
             }
-            return Snapshot(commit: commit, flagsDirectory: flagsDirectory, environments: environments, filesByPath: files)
+            return Snapshot(commit: commit, flagsDirectory: flagsDirectory, environments: environments, files: files)
         }
     }
 }
