@@ -63,6 +63,37 @@ struct JSONTests {
         }
     }
 
+    /// Objects are collected member by member and made into a dictionary once complete; up to 16 members duplicates
+    /// are found by comparing keys, beyond that by hashing. Either way the first duplicate is reported where it is,
+    /// before anything after it, and objects nested in objects keep their own members.
+    @Test func findsDuplicateKeysInSmallAndBigObjectsAndKeepsNestedObjectsApart() throws {
+        func object(_ count: Int, duplicateAt: Int? = nil, tail: String = "") -> String {
+            var members = (0..<count).map { "\"k\($0)\": \($0)" }
+            if let duplicateAt { members.append("\"k\(duplicateAt)\": -1") }
+            return "{" + members.joined(separator: ", ") + tail + "}"
+        }
+        for count in [2, 15, 16, 17, 40, 1_000] {
+            let text = object(count, duplicateAt: count / 2, tail: ", oops")
+            let column = text.utf8.count - ", oops}".utf8.count - "\"k\(count / 2)\": -1".utf8.count + 1
+            #expect(throws: JSONParseError(line: 1, column: column, message: "duplicate object key \"k\(count / 2)\"")) {
+                try JSONValue.parse(text)
+            }
+            let value = try JSONValue.parse(object(count))
+            #expect(value == .object(Dictionary(uniqueKeysWithValues: (0..<count).map { ("k\($0)", JSONValue.number(JSONNumber(Double($0)))) })))
+        }
+        // The same key in an inner and an outer object is no duplicate, at any size on either side.
+        let nested = try JSONValue.parse(#"{"a": {"a": 1, "b": {"a": 2}}, "b": [{"a": 3}], "c": "#  + object(20) + "}")
+        guard case .object(let outer) = nested, case .object(let inner)? = outer["a"] else {
+            Issue.record("not the nested objects: \(nested)")
+            return
+        }
+        #expect(outer.keys.sorted() == ["a", "b", "c"])
+        #expect(inner == ["a": 1, "b": ["a": 2]])
+        #expect(throws: JSONParseError(line: 1, column: 25, message: "duplicate object key \"a\"")) {
+            try JSONValue.parse(#"{"a": {"a": 1}, "b": 2, "a": 3}"#)
+        }
+    }
+
     @Test func rejectsInvalidUTF8() {
         let bytes: [UInt8] = Array("{\n \"a\": \"".utf8) + [0xC3, 0x28] + Array("\"}".utf8)
         #expect(throws: JSONParseError(line: 2, column: 8, message: "invalid UTF-8 byte 0xC3; JSON text must be UTF-8")) {
