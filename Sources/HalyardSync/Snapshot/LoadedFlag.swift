@@ -70,33 +70,26 @@ public final class LoadedFlag: Sendable {
         self.flag = flag
         self.location = location
         self.blobID = blobID
-        (self.fingerprintDigest, self.targetingDigest) = Self.digests(of: flag.normalizedJSON)
+        (self.fingerprintDigest, self.targetingDigest) = Self.digests(of: flag)
     }
 
     /// The members of the normalised flag that decide how it evaluates.
     private static let targetingKeys: Set<String> = ["active", "baseState", "variants", "defaultVariant", "rules"]
 
-    /// The fingerprint and the targeting fingerprint of a normalised flag: the hashes (``Fingerprint``) of the canonical
-    /// text of the whole object and of the object of its targeting members. Each member is written once and hashed
-    /// into both, instead of writing the rules twice.
-    private static func digests(of normalized: JSONValue) -> (whole: Digest256, targeting: Digest256) {
-        guard case .object(let fields) = normalized else {
-            return (Fingerprint.digest(of: normalized.jsonText), Fingerprint.digest(of: JSONValue.object([:]).jsonText))
-        }
+    /// The fingerprint and the targeting fingerprint of a flag: the hashes (``Fingerprint``) of the canonical text of
+    /// its whole normalised object and of the object of its targeting members. Each member is written once
+    /// (``Flag/forEachCanonicalMember(_:)``, which does not build the normalised object) and hashed into both.
+    private static func digests(of flag: Flag) -> (whole: Digest256, targeting: Digest256) {
         var whole = Fingerprint()
         var targeting = Fingerprint()
         whole.append("{")
         targeting.append("{")
-        var member: [UInt8] = []
-        member.reserveCapacity(1024)
+        var firstMember = true
         var firstTargeting = true
-        for (offset, key) in fields.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-            member.removeAll(keepingCapacity: true)
-            JSONWriter.appendQuoted(key, to: &member)
-            member.append(UInt8(ascii: ":"))
-            JSONWriter.appendCanonical(fields[key]!, to: &member)
-            if offset > 0 { whole.append(",") }
+        flag.forEachCanonicalMember { key, member in
+            if !firstMember { whole.append(",") }
             whole.append(member)
+            firstMember = false
             if targetingKeys.contains(key) {
                 if !firstTargeting { targeting.append(",") }
                 targeting.append(member)
