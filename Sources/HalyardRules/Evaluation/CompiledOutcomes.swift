@@ -11,10 +11,11 @@ struct CompiledOutcomes: Sendable {
 
     private let names: [String]
     private let values: [JSONValue]
-    /// The variant given when no group decides, when the flag is inactive and when it has no groups.
-    private let fallbackIndex: Int
     /// Per group, for typed flags; empty for boolean flags, whose matching groups all give variant 0.
     private let outcomes: [Outcome]
+    /// The variant given when no group decides, when the flag is inactive and when it has no groups. 32 bits, beside
+    /// ``booleans``, so that the tables take 32 bytes in every flag rather than 40.
+    private let fallbackIndex: Int32
     /// The boolean value of each variant, for boolean flags; `false` for typed flags.
     private let booleans: (Bool, Bool)
 
@@ -41,7 +42,7 @@ struct CompiledOutcomes: Sendable {
         var indexByName: [String: Int] = [:]
         for (index, name) in names.enumerated() { indexByName[name] = index }
         let fallback = indexByName[defaultVariant] ?? 0
-        fallbackIndex = fallback
+        fallbackIndex = Int32(fallback)
         var prefix = MurmurHash3x86_32()
         prefix.combine(flagID.utf8)
         prefix.combine(UInt8(ascii: ":"))
@@ -59,7 +60,7 @@ struct CompiledOutcomes: Sendable {
     /// The resolution when no group decides, with the given reason.
     @inline(__always)
     func fallback(_ reason: Evaluation.Reason) -> Resolution {
-        Resolution(variantIndex: fallbackIndex, reason: reason)
+        Resolution(variantIndex: Int(fallbackIndex), reason: reason)
     }
 
     /// The resolution that a matching group gives, or `nil` when it is a split and the user lacks its attribute.

@@ -19,11 +19,12 @@ public struct Flag: Sendable {
     public let description: String
     /// Whether targeting is on. An inactive flag gives every user `baseState` (typed flags: `defaultVariant`).
     public let active: Bool
+    /// A boolean flag's `baseState`; `false` for a typed flag. Declared beside `active`, so the two share a word.
+    private let booleanBaseState: Bool
     /// Free-form data that never affects evaluation.
     public let metadata: [String: JSONValue]
 
-    /// A boolean flag's `baseState` and groups; `false` and `[]` for a typed flag.
-    private let booleanBaseState: Bool
+    /// A boolean flag's groups; `[]` for a typed flag.
     private let booleanRules: [[Rule]]
     /// A typed flag's variants, default and groups; nil for a boolean flag.
     private let typed: TypedTargeting?
