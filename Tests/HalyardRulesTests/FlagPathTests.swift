@@ -8,6 +8,32 @@ struct FlagPathTests {
         #expect(FlagPath.classify("dev_2/Dark.Mode_v2.json") == .flag(environment: "dev_2", id: "Dark.Mode_v2"))
     }
 
+    /// The usual ASCII `<environment>/<file>` is split by its one slash; every other path by characters, as a whole.
+    /// Both ways agree on paths with empty components, and a slash that a combining mark joins is no separator.
+    @Test func pathsAreSplitByCharactersWhicheverWayTheyAreRead() {
+        let cases: [(String, FlagPath.Classification)] = [
+            ("production/new.json", .flag(environment: "production", id: "new")),
+            ("production//new.json", .flag(environment: "production", id: "new")),
+            ("/production/new.json", .flag(environment: "production", id: "new")),
+            ("production/new.json/", .flag(environment: "production", id: "new")),
+            ("production/README.md", .ignored),
+        ]
+        for (path, expected) in cases {
+            #expect(FlagPath.classify(path) == expected, "\(path)")
+            #expect(FlagPath.classify(("flags/" + path).dropFirst(6)) == expected, "\(path) as a substring")
+        }
+        guard case .invalid(let message, _) = FlagPath.classify("production/\u{301}x.json") else {
+            Issue.record("a slash with a combining mark is one character, so this file is directly in the flags directory")
+            return
+        }
+        #expect(message.contains("directly in the flags directory"))
+        guard case .invalid(let environmentMessage, _) = FlagPath.classify("produ\u{e9}/x.json") else {
+            Issue.record("a non-ASCII environment name is invalid")
+            return
+        }
+        #expect(environmentMessage == "invalid environment name \"produ\u{e9}\"")
+    }
+
     @Test func nonJSONFilesAreIgnoredAnywhere() {
         for path in ["README.md", ".gitkeep", "production/.gitkeep", "production/notes.txt", "a/b/c/d.yaml", "production/x.JSON"] {
             #expect(FlagPath.classify(path) == .ignored, "\(path)")

@@ -8,15 +8,21 @@ public enum FlagPath {
 
     /// Whether `name` is a valid environment name: `^[a-z0-9][a-z0-9_-]{0,62}$`.
     public static func isValidEnvironment(_ name: String) -> Bool {
-        let bytes = Array(name.utf8)
-        guard (1...63).contains(bytes.count), isLowerAlphanumeric(bytes[0]) else { return false }
+        isValidEnvironment(name.utf8)
+    }
+
+    private static func isValidEnvironment(_ bytes: some Collection<UInt8>) -> Bool {
+        guard (1...63).contains(bytes.count), let first = bytes.first, isLowerAlphanumeric(first) else { return false }
         return bytes.dropFirst().allSatisfy { isLowerAlphanumeric($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
     }
 
     /// Whether `id` is a valid flag id: `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`.
     public static func isValidFlagID(_ id: String) -> Bool {
-        let bytes = Array(id.utf8)
-        guard (1...128).contains(bytes.count), isAlphanumeric(bytes[0]) else { return false }
+        isValidFlagID(id.utf8)
+    }
+
+    private static func isValidFlagID(_ bytes: some Collection<UInt8>) -> Bool {
+        guard (1...128).contains(bytes.count), let first = bytes.first, isAlphanumeric(first) else { return false }
         return bytes.dropFirst().allSatisfy {
             isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
         }
@@ -37,7 +43,24 @@ public enum FlagPath {
     /// Non-`.json` files anywhere are ``Classification/ignored``; a `.json` file directly in the flags directory or
     /// deeper than `<env>/`, or with an invalid environment or id, is ``Classification/invalid(message:hint:)``.
     public static func classify(_ relativePath: String) -> Classification {
-        let components = relativePath.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        classify(relativePath[...])
+    }
+
+    /// ``classify(_:)`` of part of a string, such as a path after its flags directory: a full load classifies every
+    /// file of the repository, so the usual ASCII `<environment>/<file>` is split without making an array of
+    /// components. (Other paths take the general way: there a slash can be part of a larger character, and splitting
+    /// is by characters.)
+    public static func classify(_ relativePath: Substring) -> Classification {
+        let utf8 = relativePath.utf8
+        if let slash = utf8.firstIndex(of: UInt8(ascii: "/")), slash != utf8.startIndex, utf8.allSatisfy({ $0 < 0x80 }) {
+            let nameStart = utf8.index(after: slash)
+            if nameStart != utf8.endIndex, !utf8[nameStart...].contains(UInt8(ascii: "/")) {
+                let fileName = relativePath[nameStart...]
+                guard fileName.hasSuffix(".json") else { return .ignored }
+                return validated(environment: relativePath[..<slash], id: fileName.dropLast(".json".count))
+            }
+        }
+        let components = relativePath.split(separator: "/", omittingEmptySubsequences: true)
         guard let fileName = components.last, fileName.hasSuffix(".json") else { return .ignored }
         switch components.count {
         case 1:
@@ -46,28 +69,30 @@ public enum FlagPath {
                 hint: "move it to <environment>/\(fileName), e.g. production/\(fileName)"
             )
         case 2:
-            break
+            return validated(environment: components[0], id: fileName.dropLast(".json".count))
         default:
             return .invalid(
                 message: "\"\(relativePath)\" is nested too deep; flag files sit directly in <environment>/",
                 hint: "move it to \(components[0])/\(fileName)"
             )
         }
-        let environment = components[0]
-        let id = String(fileName.dropLast(".json".count))
-        guard isValidEnvironment(environment) else {
+    }
+
+    /// A `<environment>/<id>.json` file: a flag, or invalid when either name is.
+    private static func validated(environment: Substring, id: Substring) -> Classification {
+        guard isValidEnvironment(environment.utf8) else {
             return .invalid(
                 message: "invalid environment name \"\(environment)\"",
                 hint: "environment names are 1 to 63 lower-case letters, digits, \"_\" and \"-\", starting with a letter or digit"
             )
         }
-        guard isValidFlagID(id) else {
+        guard isValidFlagID(id.utf8) else {
             return .invalid(
                 message: "invalid flag id \"\(id)\"",
                 hint: "flag ids are 1 to 128 letters, digits, \".\", \"_\" and \"-\", starting with a letter or digit"
             )
         }
-        return .flag(environment: environment, id: id)
+        return .flag(environment: String(environment), id: String(id))
     }
 
     private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {

@@ -242,6 +242,8 @@ extension SnapshotLoader {
     struct Builder {
         let flagsDirectory: String
         let limits: RepositoryLimits
+        /// `flagsDirectory` and a slash: what every path of the flags directory starts with.
+        private let prefix: String
         private var files: Snapshot.Files
         /// The environments the load starts from (empty for a full load): where removed flag files are found.
         private let previousEnvironments: [String: EnvironmentSnapshot]
@@ -258,6 +260,7 @@ extension SnapshotLoader {
         init(flagsDirectory: String, limits: RepositoryLimits, previous: Snapshot? = nil) {
             self.flagsDirectory = flagsDirectory
             self.limits = limits
+            self.prefix = flagsDirectory + "/"
             self.files = previous?.files ?? .none
             self.previousEnvironments = previous?.environments ?? [:]
             self.flagFiles = previous?.flagCount ?? 0
@@ -280,8 +283,7 @@ extension SnapshotLoader {
         mutating func remove(path: String) {
             if files.ignored.remove(path) != nil { return }
             files.warningsByPath[path] = nil
-            let prefix = flagsDirectory + "/"
-            guard path.hasPrefix(prefix), case .flag(let environment, let id) = FlagPath.classify(String(path.dropFirst(prefix.count))),
+            guard path.hasPrefix(prefix), case .flag(let environment, let id) = FlagPath.classify(path.dropFirst(prefix.count)),
                 previousEnvironments[environment]?.flags[id] != nil,
                 removedFlags[environment, default: []].insert(id).inserted
             else { return }
@@ -323,10 +325,8 @@ extension SnapshotLoader {
         /// Checks where a file is: its place when it is a flag file to read, nil when it is ignored (recorded as such)
         /// or refused (with a diagnostic).
         mutating func place(path: String, kind: FileKind, blobID: ObjectID?) -> FlagPlace? {
-            let prefix = flagsDirectory + "/"
             guard path.hasPrefix(prefix) else { return nil }
-            let relative = String(path.dropFirst(prefix.count))
-            let classification = FlagPath.classify(relative)
+            let classification = FlagPath.classify(path.dropFirst(prefix.count))
             func error(_ message: String, hint: String? = nil) -> FlagPlace? {
                 rejectedPaths += 1
                 diagnostics.append(Diagnostic(severity: .error, file: path, pointer: "", message: message, hint: hint))
