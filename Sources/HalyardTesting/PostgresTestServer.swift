@@ -40,7 +40,8 @@ public enum PostgresTestServer {
             }
             let directory = FileManager.default.temporaryDirectory
                 .appendingPathComponent("halyard-test-pg-\(UUID().uuidString.prefix(8))").path
-            let url = try run(clusterScript, ["start", directory]).trimmingCharacters(in: .whitespacesAndNewlines)
+            // This process owns it: should the process die before its `atexit`, the next start sweeps the cluster.
+            let url = try run(clusterScript, ["start", directory, String(getpid())]).trimmingCharacters(in: .whitespacesAndNewlines)
             server = (url, directory)
             atexit { PostgresTestServer.stopOwnCluster() }
             return url
@@ -80,11 +81,11 @@ public enum PostgresTestServer {
     public static func startPrivateCluster() throws -> PostgresPrivateCluster {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("halyard-test-pg-private-\(UUID().uuidString.prefix(8))").path
-        let url = try run(clusterScript, ["start", directory]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let url = try run(clusterScript, ["start", directory, String(getpid())]).trimmingCharacters(in: .whitespacesAndNewlines)
         return PostgresPrivateCluster(serverURL: url, directory: directory)
     }
 
-    /// Runs the cluster script with `arguments` (`pause DIR`, `resume DIR`, `stop DIR`).
+    /// Runs the cluster script with `arguments` (`pause DIR`, `resume DIR`, `stop DIR`, `sweep`).
     static func cluster(_ arguments: [String]) throws {
         try run(clusterScript, arguments)
     }
