@@ -46,6 +46,9 @@ extension Repository {
             var remote: OpaquePointer?
             try check(git_remote_create_with_fetchspec(&remote, repository.pointer, "origin", url, mirrorRefspec), operation)
             git_remote_free(remote)
+            if let source = localPath(of: url) {
+                shareObjects(from: source, into: repository.path + "/objects")
+            }
             _ = try repository.fetch(remote: "origin", credentials: credentials, trust: trust, operation: operation)
             return repository
         } catch {
@@ -123,6 +126,35 @@ extension Repository {
         let branch = String(gitString: buffer.ptr)
         guard branch.hasPrefix("refs/heads/"), try symbolicTarget(of: "HEAD") != branch else { return }
         try check(git_repository_set_head(pointer, branch), operation)
+    }
+
+    /// Hard-links, or else copies, the object files of the local repository at `source` into a new mirror's object
+    /// directory, before its first fetch, as `git clone --local` does: the fetch then finds every object already there
+    /// and transfers none. libgit2's local transport otherwise builds a pack with a delta search for the whole history
+    /// (25 s of CPU for 30,000 flags and 1,000 commits). Best effort: whatever is not linked or copied, the fetch
+    /// transfers as before. Temporary files, symbolic links, `info/` (alternates, the commit graph) and the
+    /// multi-pack index (it must not name a pack that failed to copy) are left out.
+    static func shareObjects(from source: String, into objects: String) {
+        guard let sourceRepository = try? Repository.open(at: source) else { return }
+        let sourceObjects = sourceRepository.path + "/objects"
+        let fileManager = FileManager.default
+        guard let names = fileManager.enumerator(atPath: sourceObjects) else { return }
+        for case let relative as String in names {
+            let name = (relative as NSString).lastPathComponent
+            guard relative != "info", !relative.hasPrefix("info/"), !name.hasPrefix("tmp_"), !name.hasPrefix("."),
+                !name.hasPrefix("multi-pack-index")
+            else { continue }
+            let from = sourceObjects + "/" + relative
+            let to = objects + "/" + relative
+            guard let type = (try? fileManager.attributesOfItem(atPath: from))?[.type] as? FileAttributeType else { continue }
+            if type == .typeDirectory {
+                try? fileManager.createDirectory(atPath: to, withIntermediateDirectories: true)
+            } else if type == .typeRegular, !fileManager.fileExists(atPath: to) {
+                if (try? fileManager.linkItem(atPath: from, toPath: to)) == nil {
+                    try? fileManager.copyItem(atPath: from, toPath: to)
+                }
+            }
+        }
     }
 
     /// The file system path of a local remote URL (a path or `file://`), nil for network URLs and scp-style `host:path`.
