@@ -63,8 +63,12 @@ struct OverrideCLITests {
             environment: token
         )
         #expect(both.status == 64)
+        // A server that refuses the connection is reported at once, not after the request's 30 s of attempts to connect.
+        let start = ContinuousClock.now
         let unreachable = try HalyardBinary.run(["override", "list", "--server", "http://127.0.0.1:9"], environment: token)
         #expect(unreachable.status == 2)
+        #expect(unreachable.stderr.contains("cannot reach http://127.0.0.1:9"))
+        #expect(ContinuousClock.now - start < .seconds(15), "a refused connection took the whole request timeout")
         await receiver.stop()
     }
 }

@@ -133,6 +133,15 @@ struct OverrideClient {
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:] }
     }
 
+    /// One attempt to connect, within 10 s: a server that is down or refuses the connection is reported at once.
+    /// (`HTTPClient.shared` tries to connect again and again until the request's 30 s are up, so
+    /// `halyard override list` against a stopped server hung for 30 s before it said "connection refused".)
+    static var httpClientConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
+    }
+
     /// Sends one request; a refusal prints the server's error and exits 1, an unreachable server exits 2.
     func send(_ method: HTTPMethod, _ path: String, body: [String: Any]? = nil) async throws -> Reply {
         var base = options.server
@@ -145,10 +154,13 @@ struct OverrideClient {
             request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])))
         }
         let reply: Reply
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.httpClientConfiguration)
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            let response = try await client.execute(request, timeout: .seconds(30))
             reply = Reply(status: Int(response.status.code), text: String(buffer: try await response.body.collect(upTo: 4 << 20)))
+            try? await client.shutdown()
         } catch {
+            try? await client.shutdown()
             printError("error: cannot reach \(base): \(error)")
             throw ExitCode(2)
         }
